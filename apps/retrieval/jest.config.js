@@ -1,0 +1,1 @@
+module.exports = { displayName: 'retrieval', preset: '../../jest.preset.js', rootDir: __dirname };

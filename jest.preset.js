@@ -1,0 +1,31 @@
+// Shared jest settings for every project: TypeScript through SWC (decorators + metadata for
+// NestJS), and the @quarry/* path aliases resolved to library sources.
+const path = require('node:path');
+
+const root = __dirname;
+
+module.exports = {
+  testEnvironment: 'node',
+  testMatch: ['<rootDir>/**/*.spec.ts'],
+  testPathIgnorePatterns: ['/node_modules/', '/dist/'],
+  transform: {
+    '^.+\\.ts$': [
+      '@swc/jest',
+      {
+        swcrc: false,
+        sourceMaps: 'inline',
+        module: { type: 'commonjs' },
+        jsc: {
+          target: 'es2023',
+          parser: { syntax: 'typescript', decorators: true },
+          transform: { legacyDecorator: true, decoratorMetadata: true, useDefineForClassFields: false },
+          keepClassNames: true,
+        },
+      },
+    ],
+  },
+  moduleNameMapper: {
+    '^@quarry/([a-z-]+)$': path.join(root, 'libs/$1/src/index.ts'),
+  },
+  moduleFileExtensions: ['ts', 'js', 'json'],
+};

@@ -1,0 +1,1 @@
+module.exports = { displayName: 'llm', preset: '../../jest.preset.js', rootDir: __dirname };

@@ -1,0 +1,1 @@
+module.exports = { displayName: 'search', preset: '../../jest.preset.js', rootDir: __dirname };

@@ -1,0 +1,1 @@
+module.exports = { displayName: 'transport', preset: '../../jest.preset.js', rootDir: __dirname };
