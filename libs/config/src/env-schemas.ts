@@ -1,0 +1,82 @@
+import { z } from 'zod';
+
+/**
+ * Environment variables, grouped by concern. Each app composes the groups it needs into one schema;
+ * the README's env table lists the same names and defaults.
+ */
+const port = (fallback: number) => z.coerce.number().int().min(1).max(65535).default(fallback);
+const positiveInt = (fallback: number) => z.coerce.number().int().positive().default(fallback);
+const optionalString = z
+  .string()
+  .optional()
+  .transform((value) => (value && value.trim() !== '' ? value.trim() : undefined));
+
+export const runtimeEnv = z.object({
+  NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
+  LOG_LEVEL: z.enum(['error', 'warn', 'info', 'debug']).default('info'),
+  SHUTDOWN_TIMEOUT_MS: positiveInt(25_000),
+});
+
+export const databaseEnv = z.object({
+  DATABASE_URL: z.url({ protocol: /^postgres(ql)?$/ }).default('postgres://postgres@127.0.0.1:5432/quarry'),
+  DATABASE_SCHEMA: z
+    .string()
+    .regex(/^[a-z_][a-z0-9_]{0,62}$/, 'DATABASE_SCHEMA must be a lowercase SQL identifier')
+    .default('public'),
+  DATABASE_POOL_MAX: positiveInt(10),
+  DATABASE_STATEMENT_TIMEOUT_MS: positiveInt(30_000),
+});
+
+export const redisEnv = z.object({
+  REDIS_URL: z.url({ protocol: /^rediss?$/ }).default('redis://127.0.0.1:6379'),
+  REDIS_PREFIX: z
+    .string()
+    .regex(/^[A-Za-z0-9_:.-]{1,64}$/, 'REDIS_PREFIX may hold letters, digits and _ : . -')
+    .default('quarry'),
+});
+
+export const workerEnv = z.object({
+  WORKER_CONCURRENCY: positiveInt(4),
+  REQUEST_TIMEOUT_MS: positiveInt(30_000),
+});
+
+export const gatewayHttpEnv = z.object({
+  PORT: port(3000),
+  HOST: z.string().default('0.0.0.0'),
+  MAX_UPLOAD_BYTES: positiveInt(50 * 1024 * 1024),
+});
+
+export const serviceHttpEnv = (fallbackPort: number) =>
+  z.object({ HTTP_PORT: port(fallbackPort), HOST: z.string().default('0.0.0.0') });
+
+export const embeddingEnv = z.object({
+  EMBEDDING_PROVIDER: z.enum(['local', 'openai']).default('local'),
+  EMBEDDING_MODEL: optionalString,
+  EMBEDDING_DIMENSIONS: positiveInt(384),
+  EMBEDDING_BASE_URL: optionalString,
+  EMBEDDING_API_KEY: optionalString,
+});
+
+export const chunkingEnv = z.object({
+  CHUNK_SIZE_TOKENS: positiveInt(400),
+  CHUNK_OVERLAP_TOKENS: z.coerce.number().int().min(0).default(60),
+});
+
+export const llmEnv = z.object({
+  LLM_BASE_URL: optionalString,
+  LLM_MODEL: optionalString,
+  LLM_API_KEY: optionalString,
+  LLM_MAX_TOKENS: positiveInt(512),
+  LLM_TIMEOUT_MS: positiveInt(60_000),
+});
+
+export const vectorBackendEnv = z.object({
+  VECTOR_BACKEND: z.enum(['embedded', 'qdrant']).default('embedded'),
+  QDRANT_URL: optionalString,
+  QDRANT_API_KEY: optionalString,
+});
+
+export const schedulerEnv = z.object({
+  QUERY_LOG_RETENTION_DAYS: positiveInt(30),
+  HOUSEKEEPING_EVERY_MS: positiveInt(60 * 60 * 1000),
+});

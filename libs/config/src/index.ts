@@ -1,0 +1,3 @@
+export * from './env-schemas';
+export * from './load-config';
+export * from './redact';

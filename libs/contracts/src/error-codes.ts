@@ -1,0 +1,41 @@
+/**
+ * Error codes that cross process boundaries. A failed job's reason is written as
+ * `CODE: human readable message`, so any producer (ours or a foreign BullMQ client) can read it and
+ * our clients can rebuild a typed error from it. Only the gateway maps codes to HTTP statuses.
+ */
+export const ErrorCode = {
+  InvalidPayload: 'INVALID_PAYLOAD',
+  UnknownJob: 'UNKNOWN_JOB',
+  NotFound: 'NOT_FOUND',
+  UnsupportedType: 'UNSUPPORTED_TYPE',
+  EmptyDocument: 'EMPTY_DOCUMENT',
+  PayloadTooLarge: 'PAYLOAD_TOO_LARGE',
+  ServiceUnavailable: 'SERVICE_UNAVAILABLE',
+  Timeout: 'TIMEOUT',
+  UpstreamModelError: 'UPSTREAM_MODEL_ERROR',
+  Internal: 'INTERNAL',
+} as const;
+export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
+
+/** Errors that no retry can fix: the job fails at once instead of burning its attempts. */
+export const PERMANENT_ERROR_CODES: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
+  ErrorCode.InvalidPayload,
+  ErrorCode.UnknownJob,
+  ErrorCode.NotFound,
+  ErrorCode.UnsupportedType,
+  ErrorCode.EmptyDocument,
+  ErrorCode.PayloadTooLarge,
+]);
+
+const REASON_PATTERN = /^([A-Z][A-Z_]+): ([\s\S]*)$/;
+
+export function formatFailureReason(code: ErrorCode, message: string): string {
+  return `${code}: ${message}`;
+}
+
+export function parseFailureReason(reason: string): { code: ErrorCode; message: string } {
+  const match = REASON_PATTERN.exec(reason);
+  const known = Object.values(ErrorCode) as string[];
+  if (match && known.includes(match[1])) return { code: match[1] as ErrorCode, message: match[2] };
+  return { code: ErrorCode.Internal, message: reason };
+}

@@ -1,0 +1,32 @@
+import { z } from 'zod';
+import { JobMeta, SearchFilters, TenantId } from './common.schema';
+
+export const SearchChunksRequest = JobMeta.extend({
+  tenantId: TenantId,
+  query: z.string().trim().min(1, 'query must not be empty').max(4000),
+  topK: z.number().int().min(1).max(100).default(8),
+  filters: SearchFilters.optional(),
+});
+export type SearchChunksRequest = z.input<typeof SearchChunksRequest>;
+
+export const ChunkProvenance = z.record(z.string(), z.unknown());
+
+export const SearchHit = z.object({
+  chunkId: z.uuid(),
+  documentId: z.uuid(),
+  filename: z.string(),
+  ordinal: z.number().int(),
+  text: z.string(),
+  score: z.number(),
+  lexicalScore: z.number().optional(),
+  vectorScore: z.number().optional(),
+  provenance: ChunkProvenance,
+});
+export type SearchHit = z.infer<typeof SearchHit>;
+
+export const SearchChunksReply = z.object({
+  hits: z.array(SearchHit),
+  tookMs: z.number(),
+  indexedChunks: z.number().int(),
+});
+export type SearchChunksReply = z.infer<typeof SearchChunksReply>;

@@ -1,0 +1,44 @@
+import winston from 'winston';
+import { currentCorrelationId } from './correlation';
+
+export type LogLevel = 'error' | 'warn' | 'info' | 'debug';
+export type Logger = winston.Logger;
+
+const SECRET_KEY = /pass(word)?|secret|token|api[-_]?key|authorization|cookie/i;
+
+/** Replaces the values of secret-looking keys, however deep, before a line is written. */
+export function redactSecrets(value: unknown, depth = 0): unknown {
+  if (depth > 6 || value === null || typeof value !== 'object') return value;
+  if (Array.isArray(value)) return value.map((item) => redactSecrets(item, depth + 1));
+  const out: Record<string, unknown> = {};
+  for (const [key, inner] of Object.entries(value as Record<string, unknown>)) {
+    out[key] = SECRET_KEY.test(key) ? '[redacted]' : redactSecrets(inner, depth + 1);
+  }
+  return out;
+}
+
+const addContext = winston.format((info) => {
+  const correlationId = currentCorrelationId();
+  if (correlationId && info.correlationId === undefined) info.correlationId = correlationId;
+  for (const [key, inner] of Object.entries(info)) {
+    if (typeof key === 'string' && SECRET_KEY.test(key)) info[key] = '[redacted]';
+    else if (inner && typeof inner === 'object' && !(inner instanceof Error)) info[key] = redactSecrets(inner);
+  }
+  return info;
+});
+
+/** JSON lines on stdout: one object per event with time, level, service and correlation id. */
+export function createLogger(options: { service: string; level: LogLevel; silent?: boolean }): Logger {
+  return winston.createLogger({
+    level: options.level,
+    silent: options.silent ?? false,
+    defaultMeta: { service: options.service },
+    format: winston.format.combine(
+      winston.format.errors({ stack: true }),
+      addContext(),
+      winston.format.timestamp(),
+      winston.format.json(),
+    ),
+    transports: [new winston.transports.Console()],
+  });
+}

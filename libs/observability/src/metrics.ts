@@ -1,0 +1,72 @@
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+// Buckets from 1 ms to 30 s: queue round trips sit at the low end, LLM answers at the high end.
+const LATENCY_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
+
+/**
+ * The Prometheus metrics of one service process. Names follow Prometheus conventions and are the
+ * ones the Grafana dashboard in deploy/grafana queries; every series carries a `service` label.
+ */
+export class ServiceMetrics {
+  readonly registry = new Registry();
+
+  readonly httpRequestDuration = new Histogram({
+    name: 'quarry_http_request_duration_seconds',
+    help: 'HTTP request duration by route and status code.',
+    labelNames: ['method', 'route', 'status_code'] as const,
+    buckets: LATENCY_BUCKETS,
+    registers: [this.registry],
+  });
+
+  readonly jobDuration = new Histogram({
+    name: 'quarry_job_duration_seconds',
+    help: 'Time a handler spent on one job.',
+    labelNames: ['queue', 'job', 'outcome'] as const,
+    buckets: LATENCY_BUCKETS,
+    registers: [this.registry],
+  });
+
+  readonly jobsTotal = new Counter({
+    name: 'quarry_jobs_total',
+    help: 'Jobs handled, by outcome.',
+    labelNames: ['queue', 'job', 'outcome'] as const,
+    registers: [this.registry],
+  });
+
+  readonly queueJobs = new Gauge({
+    name: 'quarry_queue_jobs',
+    help: 'Jobs in a queue, by state, sampled by the consuming service.',
+    labelNames: ['queue', 'state'] as const,
+    registers: [this.registry],
+  });
+
+  readonly requestReplyDuration = new Histogram({
+    name: 'quarry_request_reply_duration_seconds',
+    help: 'Client-side round trip of a queue request until its reply (or failure).',
+    labelNames: ['job', 'outcome'] as const,
+    buckets: LATENCY_BUCKETS,
+    registers: [this.registry],
+  });
+
+  readonly indexChunks = new Gauge({
+    name: 'quarry_index_chunks',
+    help: 'Chunks held by this retrieval replica’s in-process index.',
+    registers: [this.registry],
+  });
+
+  readonly documentsTotal = new Counter({
+    name: 'quarry_documents_total',
+    help: 'Documents that finished ingestion, by outcome.',
+    labelNames: ['outcome'] as const,
+    registers: [this.registry],
+  });
+
+  constructor(service: string) {
+    this.registry.setDefaultLabels({ service });
+    collectDefaultMetrics({ register: this.registry });
+  }
+
+  async render(): Promise<{ contentType: string; body: string }> {
+    return { contentType: this.registry.contentType, body: await this.registry.metrics() };
+  }
+}

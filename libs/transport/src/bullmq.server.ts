@@ -1,0 +1,168 @@
+import type { CustomTransportStrategy, MessageHandler } from '@nestjs/microservices';
+import { Server } from '@nestjs/microservices';
+import { type AnyJobContract, ErrorCode, type QueueName, contractFor, formatFailureReason, jobNamesOnQueue } from '@quarry/contracts';
+import { DomainError } from '@quarry/domain';
+import { type Logger, type ServiceMetrics, runWithCorrelationId } from '@quarry/observability';
+import { type Job, Queue, UnrecoverableError, Worker } from 'bullmq';
+import { lastValueFrom } from 'rxjs';
+import { BullMqContext } from './bullmq.context';
+import { toJobError } from './job-errors';
+import { validateAgainst, validatePayload } from './payload-validation';
+import { type RedisTarget, redisOptionsFromUrl } from './redis-connection';
+
+export interface BullMqServerOptions extends RedisTarget {
+  /** The queues this service consumes; every job name on them must have a handler. */
+  queues: QueueName[];
+  concurrency: number;
+  /** How long close() lets active jobs finish before handing them back to the queue. */
+  shutdownTimeoutMs: number;
+  logger: Logger;
+  metrics?: ServiceMetrics;
+}
+
+/**
+ * The consumer side of the BullMQ transport for @nestjs/microservices. Handlers are ordinary
+ * `@MessagePattern(JobName.X)` (request/reply: the return value is the reply) or
+ * `@EventPattern(JobName.X)` (fire-and-forget) methods. Every job is validated against its contract
+ * before a handler sees it; a job nobody can handle or whose payload is invalid fails at once with a
+ * readable reason and is never retried.
+ */
+export class BullMqServer extends Server implements CustomTransportStrategy {
+  private readonly workers: Worker[] = [];
+  private readonly probes = new Map<QueueName, Queue>();
+
+  constructor(private readonly options: BullMqServerOptions) {
+    super();
+  }
+
+  listen(callback: (error?: unknown) => void): void {
+    try {
+      this.assertEveryJobHasAHandler();
+      for (const queue of this.options.queues) this.workers.push(this.startWorker(queue));
+      callback();
+    } catch (error) {
+      callback(error);
+    }
+  }
+
+  /** Stops taking jobs, lets active ones finish up to the timeout, then releases the rest. */
+  async close(): Promise<void> {
+    const workers = this.workers.splice(0);
+    let timer: NodeJS.Timeout | undefined;
+    const graceful = Promise.all(workers.map((worker) => worker.close()));
+    const deadline = new Promise<'timeout'>((resolve) => {
+      timer = setTimeout(() => resolve('timeout'), this.options.shutdownTimeoutMs);
+    });
+    if ((await Promise.race([graceful, deadline])) === 'timeout') {
+      this.options.logger.warn('shutdown timeout: releasing active jobs back to their queues', { workers: workers.length });
+      await Promise.all(workers.map((worker) => worker.close(true)));
+    }
+    clearTimeout(timer);
+    await Promise.all([...this.probes.values()].map((queue) => queue.close()));
+    this.probes.clear();
+  }
+
+  on(): void {
+    // Worker events are handled inside; Nest's status events are not used by this transport.
+  }
+
+  unwrap<T>(): T {
+    return this.workers as T;
+  }
+
+  /** Samples queue depths into the `quarry_queue_jobs` gauge (called before each metrics scrape). */
+  async sampleQueueDepths(): Promise<void> {
+    const metrics = this.options.metrics;
+    if (!metrics) return;
+    await Promise.all(
+      this.options.queues.map(async (name) => {
+        let probe = this.probes.get(name);
+        if (!probe) {
+          probe = new Queue(name, { connection: redisOptionsFromUrl(this.options.url, 'producer'), prefix: this.options.prefix });
+          probe.on('error', () => undefined);
+          this.probes.set(name, probe);
+        }
+        const counts = await probe.getJobCounts('waiting', 'active', 'delayed', 'failed');
+        for (const [state, count] of Object.entries(counts)) metrics.queueJobs.set({ queue: name, state }, count);
+      }),
+    );
+  }
+
+  // A worker that boots with a job nobody handles, or a handler for a job that is not in the
+  // contracts, is a deployment mistake: refuse to start rather than fail jobs one by one.
+  private assertEveryJobHasAHandler(): void {
+    const handled = new Set(this.getHandlers().keys());
+    const expected = new Set<string>(this.options.queues.flatMap((queue) => jobNamesOnQueue(queue)));
+    const missing = [...expected].filter((name) => !handled.has(name));
+    const unknown = [...handled].filter((name) => !expected.has(name));
+    if (missing.length > 0) throw new Error(`no handler registered for job(s): ${missing.join(', ')}`);
+    if (unknown.length > 0) throw new Error(`handler(s) for job(s) not on this service's queues: ${unknown.join(', ')}`);
+  }
+
+  private startWorker(queue: QueueName): Worker {
+    const worker = new Worker(queue, (job) => this.process(queue, job), {
+      connection: redisOptionsFromUrl(this.options.url),
+      prefix: this.options.prefix,
+      concurrency: this.options.concurrency,
+    });
+    worker.on('error', (error) => this.options.logger.error('worker error', { queue, error: error.message }));
+    worker.on('failed', (job, error) => {
+      if (job && job.attemptsMade >= (job.opts.attempts ?? 1)) {
+        this.options.logger.warn('job failed for good', { queue, job: job.name, jobId: job.id, reason: error.message });
+      }
+    });
+    return worker;
+  }
+
+  private async process(queue: QueueName, job: Job): Promise<unknown> {
+    const contract = contractFor(job.name);
+    const handler = this.getHandlerByPattern(job.name);
+    if (!contract || contract.queue !== queue || !handler) {
+      this.options.logger.warn('rejected job with unknown name', { queue, job: job.name, jobId: job.id });
+      throw new UnrecoverableError(formatFailureReason(ErrorCode.UnknownJob, `no handler for job "${job.name}" on queue "${queue}"`));
+    }
+    const correlationId = this.correlationIdOf(job);
+    return runWithCorrelationId(correlationId, () => this.run(queue, job, contract, handler));
+  }
+
+  private async run(queue: QueueName, job: Job, contract: AnyJobContract, handler: MessageHandler): Promise<unknown> {
+    const { logger, metrics } = this.options;
+    const started = performance.now();
+    const labels = { queue, job: job.name };
+    logger.info('job started', { ...labels, jobId: job.id, attempt: job.attemptsMade + 1 });
+    try {
+      const payload = validatePayload(contract, job.name, job.data);
+      if (contract.kind === 'request' && Date.now() - job.timestamp > contract.timeoutMs) {
+        // The caller gave up on this request already; answering it now would do work for nobody.
+        throw new DomainError(ErrorCode.Timeout, `request expired before a worker picked it up (${contract.timeoutMs} ms)`);
+      }
+      const result: unknown = await lastValueFrom(this.transformToObservable(await handler(payload, new BullMqContext([job]))), {
+        defaultValue: undefined,
+      });
+      const reply = contract.kind === 'request' ? validateAgainst(contract.reply, result, `reply of job "${job.name}"`) : undefined;
+      const seconds = (performance.now() - started) / 1000;
+      metrics?.jobDuration.observe({ ...labels, outcome: 'completed' }, seconds);
+      metrics?.jobsTotal.inc({ ...labels, outcome: 'completed' });
+      logger.info('job completed', { ...labels, jobId: job.id, durationMs: Math.round(seconds * 1000) });
+      return reply;
+    } catch (error) {
+      const jobError = toJobError(error);
+      const seconds = (performance.now() - started) / 1000;
+      metrics?.jobDuration.observe({ ...labels, outcome: 'failed' }, seconds);
+      metrics?.jobsTotal.inc({ ...labels, outcome: 'failed' });
+      logger.warn('job failed', {
+        ...labels,
+        jobId: job.id,
+        durationMs: Math.round(seconds * 1000),
+        reason: jobError.message,
+        stack: error instanceof DomainError ? undefined : (error as Error | undefined)?.stack,
+      });
+      throw jobError;
+    }
+  }
+
+  private correlationIdOf(job: Job): string {
+    const data = job.data as { correlationId?: unknown } | null;
+    return typeof data?.correlationId === 'string' ? data.correlationId : `job:${job.id}`;
+  }
+}
