@@ -1,0 +1,37 @@
+import { Column, CreateDateColumn, Entity, PrimaryGeneratedColumn } from 'typeorm';
+
+export type ProcessingJobStatus = 'active' | 'completed' | 'failed';
+
+/** One attempt of a pipeline job on a document, for the API and for operators. */
+@Entity({ name: 'processing_jobs' })
+export class ProcessingJobEntity {
+  @PrimaryGeneratedColumn('uuid')
+  id!: string;
+
+  @Column({ name: 'document_id', type: 'uuid' })
+  documentId!: string;
+
+  @Column({ name: 'queue_job_id', type: 'text' })
+  queueJobId!: string;
+
+  @Column({ type: 'text' })
+  kind!: string;
+
+  @Column({ type: 'text' })
+  status!: ProcessingJobStatus;
+
+  @Column({ type: 'integer' })
+  attempt!: number;
+
+  @Column({ type: 'text', nullable: true })
+  error!: string | null;
+
+  @Column({ name: 'correlation_id', type: 'text', nullable: true })
+  correlationId!: string | null;
+
+  @CreateDateColumn({ name: 'started_at', type: 'timestamptz' })
+  startedAt!: Date;
+
+  @Column({ name: 'finished_at', type: 'timestamptz', nullable: true })
+  finishedAt!: Date | null;
+}

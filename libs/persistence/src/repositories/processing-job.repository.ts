@@ -1,0 +1,29 @@
+import type { DataSource } from 'typeorm';
+import { ProcessingJobEntity } from '../entities/processing-job.entity';
+
+/** A row per attempt of a pipeline job, so the API can show what happened to a document. */
+export class ProcessingJobRepository {
+  constructor(private readonly dataSource: DataSource) {}
+
+  async start(input: { documentId: string; queueJobId: string; kind: string; attempt: number; correlationId?: string }): Promise<string> {
+    const row = await this.dataSource.getRepository(ProcessingJobEntity).save({
+      documentId: input.documentId,
+      queueJobId: input.queueJobId,
+      kind: input.kind,
+      attempt: input.attempt,
+      status: 'active',
+      correlationId: input.correlationId ?? null,
+    });
+    return row.id;
+  }
+
+  async finish(id: string, outcome: { status: 'completed' | 'failed'; error?: string }): Promise<void> {
+    await this.dataSource
+      .getRepository(ProcessingJobEntity)
+      .update({ id }, { status: outcome.status, error: outcome.error?.slice(0, 2000) ?? null, finishedAt: new Date() });
+  }
+
+  forDocument(documentId: string): Promise<ProcessingJobEntity[]> {
+    return this.dataSource.getRepository(ProcessingJobEntity).find({ where: { documentId }, order: { startedAt: 'DESC' }, take: 20 });
+  }
+}

@@ -1,0 +1,26 @@
+import type { DataSource } from 'typeorm';
+import { QueryLogEntity } from '../entities/query-log.entity';
+
+export type QueryLogEntry = Omit<QueryLogEntity, 'id' | 'createdAt'>;
+
+export class QueryLogRepository {
+  constructor(private readonly dataSource: DataSource) {}
+
+  async record(entry: QueryLogEntry): Promise<void> {
+    // A copy: TypeORM writes the generated id back into the object it is given.
+    await this.dataSource.getRepository(QueryLogEntity).insert({ ...entry });
+  }
+
+  /** Deletes entries older than the retention window; returns how many went. */
+  async purgeOlderThan(days: number): Promise<number> {
+    const result: [unknown[], number] = await this.dataSource.query(
+      `DELETE FROM query_log WHERE created_at < now() - make_interval(days => $1)`,
+      [days],
+    );
+    return result[1];
+  }
+
+  count(tenantId: string): Promise<number> {
+    return this.dataSource.getRepository(QueryLogEntity).countBy({ tenantId });
+  }
+}
