@@ -80,3 +80,6 @@ export const schedulerEnv = z.object({
   QUERY_LOG_RETENTION_DAYS: positiveInt(30),
   HOUSEKEEPING_EVERY_MS: positiveInt(60 * 60 * 1000),
 });
+
+/** What every service reads: runtime, Postgres, Redis and queue worker settings. */
+export const serviceEnv = runtimeEnv.extend(databaseEnv.shape).extend(redisEnv.shape).extend(workerEnv.shape);

@@ -9,7 +9,7 @@ export const IngestDocumentPayload = JobMeta.extend({
 });
 export type IngestDocumentPayload = z.infer<typeof IngestDocumentPayload>;
 
-/** The deterministic job id makes re-delivery of the same content harmless. */
+/** The deterministic job id (BullMQ forbids ":" in custom ids) makes re-delivery of the same content harmless. */
 export function ingestJobId(documentId: string, sha256: string): string {
-  return `ingest:${documentId}:${sha256}`;
+  return `ingest-${documentId}-${sha256}`;
 }

@@ -36,13 +36,15 @@ export class BullMqServer extends Server implements CustomTransportStrategy {
   }
 
   listen(callback: (error?: unknown) => void): void {
-    try {
-      this.assertEveryJobHasAHandler();
-      for (const queue of this.options.queues) this.workers.push(this.startWorker(queue));
-      callback();
-    } catch (error) {
-      callback(error);
-    }
+    this.start().then(() => callback(), callback);
+  }
+
+  // Resolves once every worker's connections are up, so producers can see the consumers the moment
+  // the service says it has started.
+  private async start(): Promise<void> {
+    this.assertEveryJobHasAHandler();
+    for (const queue of this.options.queues) this.workers.push(this.startWorker(queue));
+    await Promise.all(this.workers.map((worker) => worker.waitUntilReady()));
   }
 
   /** Stops taking jobs, lets active ones finish up to the timeout, then releases the rest. */

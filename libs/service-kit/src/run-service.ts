@@ -1,0 +1,136 @@
+import { type DynamicModule, Module, type Type } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import type { MicroserviceOptions } from '@nestjs/microservices';
+import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
+import type { QueueName } from '@quarry/contracts';
+import { NestWinstonLogger, ServiceMetrics, createLogger } from '@quarry/observability';
+import { createDataSource, runMigrationsExclusively } from '@quarry/persistence';
+import { BullMqClient, BullMqServer, JobClient, PassThroughRpcExceptionFilter } from '@quarry/transport';
+import Redis from 'ioredis';
+import { CorrelationInterceptor } from './correlation.interceptor';
+import { checkPostgres, checkRedis } from './dependency-check';
+import { Readiness } from './readiness';
+import type { BaseServiceConfig, ServiceKit } from './service-kit';
+import { ServiceKitModule } from './service-kit.module';
+
+export interface ServiceDefinition<C extends BaseServiceConfig> {
+  name: string;
+  config: C;
+  http: { port: number; host: string; bodyLimit?: number };
+  /** Queues this service consumes with its `@MessagePattern` / `@EventPattern` handlers. */
+  queues: QueueName[];
+  /** The app's own module; it can inject the kit's tokens (LOGGER, DATA_SOURCE, JOB_CLIENT …). */
+  module: Type<unknown>;
+  /** Extra HTTP setup (the gateway registers multipart and its error filter here). */
+  configureHttp?: (app: NestFastifyApplication, kit: ServiceKit<C>) => Promise<void> | void;
+  /** Tests silence the JSON logs. */
+  silentLogs?: boolean;
+}
+
+export interface RunningService<C extends BaseServiceConfig> {
+  app: NestFastifyApplication;
+  kit: ServiceKit<C>;
+  url: string;
+  /** Graceful stop: not ready, stop taking jobs, finish active ones, close HTTP and connections. */
+  close(): Promise<void>;
+}
+
+/**
+ * Boots one Quarry service: checks Postgres and Redis (one clear line if either is unreachable),
+ * migrates under a lock, starts the HTTP server (ops routes + the app's own) and the BullMQ
+ * consumer, and wires graceful shutdown.
+ */
+export async function runService<C extends BaseServiceConfig>(definition: ServiceDefinition<C>): Promise<RunningService<C>> {
+  const { config, name } = definition;
+  const logger = createLogger({ service: name, level: config.LOG_LEVEL, silent: definition.silentLogs });
+  await checkPostgres(config.DATABASE_URL, config.DATABASE_SCHEMA);
+  await checkRedis(config.REDIS_URL);
+
+  const metrics = new ServiceMetrics(name);
+  const dataSource = await createDataSource({
+    url: config.DATABASE_URL,
+    schema: config.DATABASE_SCHEMA,
+    poolMax: config.DATABASE_POOL_MAX,
+    statementTimeoutMs: config.DATABASE_STATEMENT_TIMEOUT_MS,
+    applicationName: `quarry-${name}`,
+  }).initialize();
+  const applied = await runMigrationsExclusively(dataSource);
+  if (applied.length > 0) logger.info('migrations applied', { migrations: applied });
+
+  const redis = new Redis(config.REDIS_URL, { maxRetriesPerRequest: 1, enableOfflineQueue: false });
+  redis.on('error', () => undefined);
+  const target = { url: config.REDIS_URL, prefix: config.REDIS_PREFIX };
+  const bullClient = new BullMqClient({ ...target, requestTimeoutMs: config.REQUEST_TIMEOUT_MS, metrics });
+  const kit: ServiceKit<C> = {
+    name,
+    config,
+    logger,
+    metrics,
+    dataSource,
+    jobs: new JobClient(bullClient),
+    bullClient,
+    readiness: new Readiness(dataSource, redis),
+    redis,
+  };
+
+  const server =
+    definition.queues.length > 0
+      ? new BullMqServer({
+          ...target,
+          queues: definition.queues,
+          concurrency: config.WORKER_CONCURRENCY,
+          shutdownTimeoutMs: config.SHUTDOWN_TIMEOUT_MS,
+          logger,
+          metrics,
+        })
+      : null;
+
+  @Module({ imports: [ServiceKitModule.forRoot(kit, server), definition.module] })
+  class RootModule {}
+
+  const adapter = new FastifyAdapter({ bodyLimit: definition.http.bodyLimit });
+  const app = await NestFactory.create<NestFastifyApplication>(RootModule as unknown as DynamicModule, adapter, {
+    logger: new NestWinstonLogger(logger),
+  });
+  app.useGlobalInterceptors(new CorrelationInterceptor());
+  recordHttpMetrics(app, kit);
+  await definition.configureHttp?.(app, kit);
+  if (server) {
+    const microservice = app.connectMicroservice<MicroserviceOptions>({ strategy: server });
+    microservice.useGlobalFilters(new PassThroughRpcExceptionFilter());
+  }
+  await app.init();
+  await app.startAllMicroservices();
+  await app.listen(definition.http.port, definition.http.host);
+  const url = await app.getUrl();
+  logger.info('service started', { url, queues: definition.queues });
+
+  let closing: Promise<void> | undefined;
+  const close = () => {
+    closing ??= (async () => {
+      kit.readiness.markShuttingDown();
+      logger.info('shutting down: no new jobs, finishing active ones');
+      await server?.close();
+      await app.close();
+      await bullClient.close();
+      await dataSource.destroy();
+      redis.disconnect();
+      logger.info('shutdown complete');
+    })();
+    return closing;
+  };
+  return { app, kit, url: url.replace('[::1]', '127.0.0.1'), close };
+}
+
+function recordHttpMetrics(app: NestFastifyApplication, kit: ServiceKit<BaseServiceConfig>): void {
+  const fastify = app.getHttpAdapter().getInstance();
+  fastify.addHook('onResponse', (request, reply, done) => {
+    const route = request.routeOptions.url ?? 'unmatched';
+    const labels = { method: request.method, route, status_code: String(reply.statusCode) };
+    kit.metrics.httpRequestDuration.observe(labels, reply.elapsedTime / 1000);
+    if (!route.startsWith('/health') && route !== '/metrics') {
+      kit.logger.info('http request', { ...labels, durationMs: Math.round(reply.elapsedTime) });
+    }
+    done();
+  });
+}
