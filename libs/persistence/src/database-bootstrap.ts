@@ -12,16 +12,25 @@ const MIGRATION_LOCK_KEY = 7_104_215_551;
 export async function ensureDatabaseAndSchema(settings: Pick<DatabaseSettings, 'url' | 'schema'>): Promise<void> {
   const target = new URL(settings.url);
   const database = decodeURIComponent(target.pathname.slice(1)) || 'postgres';
-  const client = new Client({ connectionString: settings.url, connectionTimeoutMillis: 5000 });
-  try {
+  const connect = async () => {
+    const client = new Client({ connectionString: settings.url, connectionTimeoutMillis: 5000 });
     await client.connect();
+    return client;
+  };
+  let client: Client;
+  try {
+    client = await connect();
   } catch (error) {
+    // 3D000: the database does not exist yet.
     if ((error as { code?: string }).code !== '3D000') throw error;
     await createDatabase(settings.url, database);
-    await client.connect();
+    client = await connect();
   }
   try {
     await client.query(`CREATE SCHEMA IF NOT EXISTS "${settings.schema}"`);
+  } catch (error) {
+    // Two services creating the schema at the same instant: the loser sees a unique violation.
+    if (!isAlreadyExists(error)) throw error;
   } finally {
     await client.end();
   }
@@ -36,7 +45,7 @@ async function createDatabase(url: string, database: string): Promise<void> {
     await client.query(`CREATE DATABASE "${database.replace(/"/g, '""')}"`);
   } catch (error) {
     // Another service created it at the same moment: that is fine.
-    if ((error as { code?: string }).code !== '42P04') throw error;
+    if (!isAlreadyExists(error)) throw error;
   } finally {
     await client.end();
   }
@@ -57,4 +66,9 @@ export async function runMigrationsExclusively(dataSource: DataSource): Promise<
     await runner.query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK_KEY]).catch(() => undefined);
     await runner.release();
   }
+}
+
+function isAlreadyExists(error: unknown): boolean {
+  const code = (error as { code?: string }).code;
+  return code === '42P04' || code === '42P06' || code === '23505';
 }

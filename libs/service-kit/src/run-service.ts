@@ -1,4 +1,4 @@
-import { type DynamicModule, Module, type Type } from '@nestjs/common';
+import { Module, type Type } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { MicroserviceOptions } from '@nestjs/microservices';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
@@ -89,14 +89,15 @@ export async function runService<C extends BaseServiceConfig>(definition: Servic
   class RootModule {}
 
   const adapter = new FastifyAdapter({ bodyLimit: definition.http.bodyLimit });
-  const app = await NestFactory.create<NestFastifyApplication>(RootModule as unknown as DynamicModule, adapter, {
+  const app = await NestFactory.create<NestFastifyApplication>(RootModule, adapter, {
     logger: new NestWinstonLogger(logger),
   });
   app.useGlobalInterceptors(new CorrelationInterceptor());
   recordHttpMetrics(app, kit);
   await definition.configureHttp?.(app, kit);
   if (server) {
-    const microservice = app.connectMicroservice<MicroserviceOptions>({ strategy: server });
+    // Deferred, so the filter is in place before Nest wraps the handlers.
+    const microservice = app.connectMicroservice<MicroserviceOptions>({ strategy: server }, { deferInitialization: true });
     microservice.useGlobalFilters(new PassThroughRpcExceptionFilter());
   }
   await app.init();

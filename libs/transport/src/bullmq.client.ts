@@ -77,7 +77,7 @@ export class BullMqClient extends ClientProxy {
   }
 
   protected async dispatchEvent<T = unknown>(packet: ReadPacket): Promise<T> {
-    const name = this.normalizePattern(packet.pattern);
+    const name = this.normalizePattern(packet.pattern as string);
     const contract = this.contract(name, 'event');
     const record = packet.data instanceof BullMqRecord ? (packet.data as BullMqRecord) : new BullMqRecord(packet.data);
     const data = this.withCorrelation(validatePayload(contract, name, record.data));
@@ -90,7 +90,7 @@ export class BullMqClient extends ClientProxy {
   }
 
   private async request(packet: ReadPacket): Promise<unknown> {
-    const name = this.normalizePattern(packet.pattern);
+    const name = this.normalizePattern(packet.pattern as string);
     const started = performance.now();
     let outcome = 'completed';
     try {

@@ -8,7 +8,7 @@ import { BullMqRecord } from './bullmq.record';
  * a service cannot pair a name with the wrong data.
  */
 export class JobClient {
-  constructor(private readonly proxy: BullMqClient) {}
+  constructor(readonly proxy: BullMqClient) {}
 
   request<N extends RequestJobName>(name: N, payload: PayloadIn<N>): Promise<ReplyOf<N>> {
     return lastValueFrom(this.proxy.send<ReplyOf<N>, PayloadIn<N>>(name, payload));

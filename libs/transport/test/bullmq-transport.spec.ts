@@ -42,7 +42,7 @@ class IncompleteHandlers {
 @Module({ controllers: [IncompleteHandlers] })
 class IncompleteModule {}
 
-async function startResponder(redis: TestRedisPrefix, module: unknown, queues = [QueueName.Retrieval]): Promise<INestMicroservice> {
+async function startResponder(redis: TestRedisPrefix, module: unknown, queues: QueueName[] = [QueueName.Retrieval]): Promise<INestMicroservice> {
   const app = await NestFactory.createMicroservice<MicroserviceOptions>(module as never, {
     strategy: new BullMqServer({ url: redis.url, prefix: redis.prefix, queues, concurrency: 4, shutdownTimeoutMs: 2000, logger }),
     logger: false,
@@ -78,7 +78,7 @@ describe('BullMQ transport against a real Redis', () => {
     const started = Date.now();
     await expect(jobs.request(JobName.SearchChunks, { tenantId: 't1', query: 'hello' })).rejects.toMatchObject({
       code: ErrorCode.ServiceUnavailable,
-      message: expect.stringContaining('retrieval service is unavailable'),
+      message: expect.stringContaining('retrieval service is unavailable') as unknown,
     });
     expect(Date.now() - started).toBeLessThan(1000);
   });
@@ -104,7 +104,7 @@ describe('BullMQ transport against a real Redis', () => {
   it('rejects an invalid payload before it leaves the producer', async () => {
     await expect(jobs.request(JobName.SearchChunks, { tenantId: 'Bad Tenant!', query: '' })).rejects.toMatchObject({
       code: ErrorCode.InvalidPayload,
-      message: expect.stringMatching(/tenantId[\s\S]*query/),
+      message: expect.stringMatching(/tenantId[\s\S]*query/) as unknown,
     });
   });
 

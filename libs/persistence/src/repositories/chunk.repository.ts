@@ -1,4 +1,5 @@
 import type { DataSource } from 'typeorm';
+import type { QueryDeepPartialEntity } from 'typeorm/query-builder/QueryPartialEntity';
 import { ChunkEntity } from '../entities/chunk.entity';
 import { DocumentEntity } from '../entities/document.entity';
 import { IndexChangeEntity } from '../entities/index-change.entity';
@@ -66,13 +67,13 @@ export class ChunkRepository {
       if (locked.length === 0) return false;
       await manager.delete(ChunkEntity, { documentId });
       for (let start = 0; start < chunks.length; start += 500) {
-        const rows = chunks.slice(start, start + 500).map((chunk) => ({
+        const rows = chunks.slice(start, start + 500).map((chunk): QueryDeepPartialEntity<ChunkEntity> => ({
           documentId,
           tenantId,
           ordinal: chunk.ordinal,
           text: chunk.text,
           tokenCount: chunk.tokenCount,
-          provenance: chunk.provenance,
+          provenance: chunk.provenance as QueryDeepPartialEntity<Record<string, unknown>>,
           embedding: vectorToBytes(chunk.embedding),
           embeddingModel,
         }));

@@ -1,4 +1,5 @@
 import type { DataSource } from 'typeorm';
+import type { QueryDeepPartialEntity } from 'typeorm/query-builder/QueryPartialEntity';
 import { ConversationEntity } from '../entities/conversation.entity';
 import { MessageEntity } from '../entities/message.entity';
 import { ensureTenant } from './document.repository';
@@ -31,7 +32,7 @@ export class ConversationRepository {
       }
       await manager.insert(MessageEntity, [
         { conversationId, role: 'user', content: input.question, citations: [] },
-        { conversationId, role: 'assistant', content: input.answer, citations: input.citations },
+        { conversationId, role: 'assistant', content: input.answer, citations: input.citations as QueryDeepPartialEntity<unknown>[] },
       ]);
       return conversationId as string;
     });

@@ -1,0 +1,1 @@
+export const ANSWER_GENERATOR = Symbol('ANSWER_GENERATOR');

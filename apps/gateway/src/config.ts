@@ -1,0 +1,8 @@
+import { gatewayHttpEnv, loadConfig, serviceEnv } from '@quarry/config';
+
+export const gatewayConfigSchema = serviceEnv.extend(gatewayHttpEnv.shape);
+export type GatewayConfig = ReturnType<typeof loadGatewayConfig>;
+
+export function loadGatewayConfig(env: NodeJS.ProcessEnv = process.env) {
+  return loadConfig(gatewayConfigSchema, env);
+}

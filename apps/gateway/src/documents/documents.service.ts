@@ -1,0 +1,74 @@
+import { createHash } from 'node:crypto';
+import { Inject, Injectable } from '@nestjs/common';
+import { type DocumentStatus, ErrorCode, JobName, ingestJobId } from '@quarry/contracts';
+import { DomainError } from '@quarry/domain';
+import type { Logger } from '@quarry/observability';
+import { type DataSource, DocumentRepository, ProcessingJobRepository } from '@quarry/persistence';
+import { DATA_SOURCE, JOB_CLIENT, LOGGER } from '@quarry/service-kit';
+import type { JobClient } from '@quarry/transport';
+import { type DocumentView, toDocumentView } from './document-view';
+import { resolveMediaType } from './media-type';
+import type { UploadForm } from './upload-form';
+
+/** Document use cases of the public API: upload (store, then queue ingestion), read, list, delete. */
+@Injectable()
+export class DocumentsService {
+  private readonly documents: DocumentRepository;
+  private readonly processing: ProcessingJobRepository;
+
+  constructor(
+    @Inject(DATA_SOURCE) dataSource: DataSource,
+    @Inject(JOB_CLIENT) private readonly jobs: JobClient,
+    @Inject(LOGGER) private readonly logger: Logger,
+  ) {
+    this.documents = new DocumentRepository(dataSource);
+    this.processing = new ProcessingJobRepository(dataSource);
+  }
+
+  async upload(tenantId: string, form: UploadForm): Promise<{ documentId: string; jobId: string; status: DocumentStatus }> {
+    const mediaType = resolveMediaType(form.filename);
+    if (form.bytes.length === 0) throw new DomainError(ErrorCode.EmptyDocument, `"${form.filename}" is empty`);
+    const sha256 = createHash('sha256').update(form.bytes).digest('hex');
+    const document = await this.documents.createWithContent(
+      { tenantId, filename: form.filename, mediaType, sha256, tags: form.tags, folder: form.folder },
+      form.bytes,
+    );
+    const jobId = ingestJobId(document.id, sha256);
+    try {
+      await this.jobs.publish(JobName.IngestDocument, { tenantId, documentId: document.id, sha256 }, { jobId });
+    } catch (error) {
+      // The bytes are stored, so nothing is lost; the document says why it is not being processed.
+      const reason = `could not be queued for ingestion: ${(error as Error).message}`;
+      await this.documents.markFailed(document.id, reason);
+      this.logger.error('enqueue failed after upload', { documentId: document.id, error: (error as Error).message });
+      throw new DomainError(ErrorCode.ServiceUnavailable, `the document was stored but ${reason}`);
+    }
+    return { documentId: document.id, jobId, status: document.status };
+  }
+
+  async get(tenantId: string, id: string): Promise<DocumentView & { processing: unknown[] }> {
+    const document = await this.documents.findById(tenantId, id);
+    if (!document) throw new DomainError(ErrorCode.NotFound, `document ${id} not found`);
+    const runs = await this.processing.forDocument(id);
+    return {
+      ...toDocumentView(document),
+      processing: runs.map((run) => ({
+        kind: run.kind,
+        attempt: run.attempt,
+        status: run.status,
+        error: run.error,
+        startedAt: run.startedAt.toISOString(),
+        finishedAt: run.finishedAt?.toISOString() ?? null,
+      })),
+    };
+  }
+
+  async list(tenantId: string, query: { status?: DocumentStatus; limit: number; offset: number }) {
+    const page = await this.documents.list(tenantId, query);
+    return { items: page.items.map(toDocumentView), total: page.total, limit: query.limit, offset: query.offset };
+  }
+
+  async delete(tenantId: string, id: string): Promise<void> {
+    if (!(await this.documents.delete(tenantId, id))) throw new DomainError(ErrorCode.NotFound, `document ${id} not found`);
+  }
+}

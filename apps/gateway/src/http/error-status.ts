@@ -1,0 +1,15 @@
+import { ErrorCode } from '@quarry/contracts';
+
+/** The one place where error codes become HTTP statuses. */
+export const HTTP_STATUS_OF: Record<ErrorCode, number> = {
+  [ErrorCode.InvalidPayload]: 400,
+  [ErrorCode.UnknownJob]: 400,
+  [ErrorCode.NotFound]: 404,
+  [ErrorCode.PayloadTooLarge]: 413,
+  [ErrorCode.UnsupportedType]: 415,
+  [ErrorCode.EmptyDocument]: 422,
+  [ErrorCode.Internal]: 500,
+  [ErrorCode.UpstreamModelError]: 502,
+  [ErrorCode.ServiceUnavailable]: 503,
+  [ErrorCode.Timeout]: 504,
+};

@@ -1,0 +1,8 @@
+import { chunkingEnv, embeddingEnv, loadConfig, serviceEnv, serviceHttpEnv } from '@quarry/config';
+
+export const ingestionConfigSchema = serviceEnv.extend(serviceHttpEnv(3001).shape).extend(chunkingEnv.shape).extend(embeddingEnv.shape);
+export type IngestionConfig = ReturnType<typeof loadIngestionConfig>;
+
+export function loadIngestionConfig(env: NodeJS.ProcessEnv = process.env) {
+  return loadConfig(ingestionConfigSchema, env);
+}

@@ -1,0 +1,2 @@
+export const EMBEDDER = Symbol('EMBEDDER');
+export const DOCUMENT_CHUNKER = Symbol('DOCUMENT_CHUNKER');

@@ -1,0 +1,11 @@
+import { embeddingEnv, loadConfig, serviceEnv, serviceHttpEnv, vectorBackendEnv } from '@quarry/config';
+
+export const retrievalConfigSchema = serviceEnv
+  .extend(serviceHttpEnv(3002).shape)
+  .extend(embeddingEnv.shape)
+  .extend(vectorBackendEnv.shape);
+export type RetrievalConfig = ReturnType<typeof loadRetrievalConfig>;
+
+export function loadRetrievalConfig(env: NodeJS.ProcessEnv = process.env) {
+  return loadConfig(retrievalConfigSchema, env);
+}

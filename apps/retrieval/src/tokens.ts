@@ -1,0 +1,1 @@
+export const QUERY_EMBEDDER = Symbol('QUERY_EMBEDDER');

@@ -1,0 +1,3 @@
+export * from './stem';
+export * from './stop-words';
+export * from './tokenize';

@@ -1,0 +1,27 @@
+export type { Embedder } from './embedder.port';
+export type { AnswerGenerator, GeneratedAnswer, Passage } from './answer-generator.port';
+export { NO_ANSWER_TEXT } from './no-answer';
+export { l2Normalize, dotProduct } from './vector-math';
+export { LocalHashingEmbedder, DEFAULT_LOCAL_EMBEDDING_DIMENSIONS, type LocalHashingEmbedderOptions } from './local-hashing-embedder';
+export { OpenAiEmbedder, DEFAULT_EMBEDDING_BATCH_SIZE, DEFAULT_EMBEDDING_TIMEOUT_MS, type OpenAiEmbedderOptions } from './openai-embedder';
+export { ExtractiveAnswerGenerator, EXTRACTIVE_MODEL_NAME } from './extractive-answer-generator';
+export {
+  OpenAiChatGenerator,
+  DEFAULT_ANSWER_MAX_TOKENS,
+  DEFAULT_LLM_TIMEOUT_MS,
+  type OpenAiChatGeneratorOptions,
+} from './openai-chat-generator';
+export { GROUNDED_ANSWER_SYSTEM_PROMPT, buildGroundedAnswerMessages, type ChatMessage } from './chat-prompt';
+export { parseCitedPassageIndexes } from './citations';
+export { LlmEndpointError } from './endpoint-error';
+export { OPENAI_DEFAULT_BASE_URL, type OpenAiEndpointOptions } from './openai-client';
+export {
+  createEmbedder,
+  createAnswerGenerator,
+  isLlmConfigured,
+  DEFAULT_OPENAI_EMBEDDING_MODEL,
+  DEFAULT_OPENAI_EMBEDDING_DIMENSIONS,
+  type EmbedderConfig,
+  type AnswerGeneratorConfig,
+} from './providers';
+export { embedderConfigFromEnv, answerGeneratorConfigFromEnv } from './providers-from-env';

@@ -1,0 +1,220 @@
+import { termFrequencies, tokenize } from '@quarry/domain';
+import { PostingList } from './posting-list';
+import { type ScoredId, TopK } from './top-k';
+
+export interface Bm25Options {
+  /** Term-frequency saturation: how quickly repeated occurrences stop adding score. */
+  readonly k1?: number;
+  /** Length normalisation: 0 ignores chunk length, 1 fully normalises by it. */
+  readonly b?: number;
+  /** Weight of a filename occurrence relative to one in the chunk text (a small boost). */
+  readonly filenameWeight?: number;
+  /** Text → terms; the domain tokenizer (stop words, Porter2) unless a test swaps it. */
+  readonly tokenize?: (text: string) => string[];
+}
+
+export interface Bm25Fields {
+  readonly text: string;
+  readonly filename: string;
+}
+
+export const DEFAULT_BM25_OPTIONS = { k1: 1.2, b: 0.75, filenameWeight: 0.3 } as const;
+
+/**
+ * A posting's count packs both fields into one integer, `inText × FILENAME_SLOTS + inFilename`,
+ * so a posting is two Int32 values whatever the number of fields.
+ */
+const FILENAME_SLOTS = 1024;
+
+/** Removed postings are compacted away once they outnumber live ones (and there are enough). */
+const MIN_DEAD_POSTINGS_TO_VACUUM = 1024;
+
+/** Filter verdicts per slot during one search. */
+const UNSEEN = 0;
+const ACCEPTED = 1;
+const REJECTED = 2;
+
+interface Entry {
+  readonly id: string;
+  readonly textLength: number;
+  readonly filenameLength: number;
+  /** Distinct terms, to find the chunk's postings on removal without scanning the vocabulary. */
+  readonly terms: readonly string[];
+}
+
+/**
+ * BM25 over one tenant's chunks (one instance per tenant, so term statistics — document
+ * frequencies and average lengths — never mix tenants, and a tenant's ranking cannot leak
+ * anything about another's corpus).
+ *
+ * The filename is a second field, combined the BM25F way: per-field length-normalised term
+ * frequencies are weighted and summed before the saturation curve, so a term in the filename
+ * nudges every chunk of that document up a little without outweighing the text itself.
+ *
+ * Chunks live in numbered slots; each term has a `PostingList` of slots. Adding appends to the
+ * chunk's own terms' lists. Removing frees the slot and marks its postings dead (statistics stay
+ * exact at once); dead postings are swept in one pass when they outnumber live ones, and only
+ * then are freed slots reused — so a stale posting can never point at a newer chunk.
+ */
+export class Bm25Index {
+  private readonly k1: number;
+  private readonly b: number;
+  private readonly filenameWeight: number;
+  private readonly tokenize: (text: string) => string[];
+
+  private readonly postings = new Map<string, PostingList>();
+  private readonly entries: (Entry | undefined)[] = [];
+  private readonly slotById = new Map<string, number>();
+  /** Slots no posting refers to any more: free to reuse. */
+  private readonly reusableSlots: number[] = [];
+  /** Slots of removed chunks whose dead postings have not been swept yet. */
+  private readonly retiredSlots: number[] = [];
+  private livePostings = 0;
+  private deadPostings = 0;
+  private totalTextLength = 0;
+  private totalFilenameLength = 0;
+
+  constructor(options: Bm25Options = {}) {
+    this.k1 = options.k1 ?? DEFAULT_BM25_OPTIONS.k1;
+    this.b = options.b ?? DEFAULT_BM25_OPTIONS.b;
+    this.filenameWeight = options.filenameWeight ?? DEFAULT_BM25_OPTIONS.filenameWeight;
+    this.tokenize = options.tokenize ?? tokenize;
+    if (!(this.k1 >= 0) || !(this.b >= 0 && this.b <= 1) || !(this.filenameWeight >= 0)) {
+      throw new RangeError('BM25 needs k1 >= 0, 0 <= b <= 1 and filenameWeight >= 0');
+    }
+  }
+
+  get size(): number {
+    return this.slotById.size;
+  }
+
+  has(id: string): boolean {
+    return this.slotById.has(id);
+  }
+
+  /** Indexes the chunk under `id`, replacing what was indexed for it before. */
+  add(id: string, fields: Bm25Fields): void {
+    this.remove(id);
+    const textTerms = termFrequencies(this.tokenize(fields.text));
+    const filenameTerms = termFrequencies(this.tokenize(stripExtension(fields.filename)));
+    const terms = new Set(textTerms.keys());
+    for (const term of filenameTerms.keys()) terms.add(term);
+
+    const slot = this.reusableSlots.pop() ?? this.entries.length;
+    this.entries[slot] = {
+      id,
+      textLength: sum(textTerms.values()),
+      filenameLength: sum(filenameTerms.values()),
+      terms: [...terms],
+    };
+    this.slotById.set(id, slot);
+    for (const term of terms) {
+      let list = this.postings.get(term);
+      if (!list) {
+        list = new PostingList();
+        this.postings.set(term, list);
+      }
+      const inFilename = Math.min(filenameTerms.get(term) ?? 0, FILENAME_SLOTS - 1);
+      list.append(slot, (textTerms.get(term) ?? 0) * FILENAME_SLOTS + inFilename);
+    }
+    this.livePostings += terms.size;
+    this.totalTextLength += this.entries[slot].textLength;
+    this.totalFilenameLength += this.entries[slot].filenameLength;
+  }
+
+  remove(id: string): boolean {
+    const slot = this.slotById.get(id);
+    const entry = slot === undefined ? undefined : this.entries[slot];
+    if (slot === undefined || !entry) return false;
+    for (const term of entry.terms) this.postings.get(term)?.markOneDead();
+    this.livePostings -= entry.terms.length;
+    this.deadPostings += entry.terms.length;
+    this.totalTextLength -= entry.textLength;
+    this.totalFilenameLength -= entry.filenameLength;
+    this.entries[slot] = undefined;
+    this.slotById.delete(id);
+    this.retiredSlots.push(slot);
+    if (this.deadPostings >= Math.max(this.livePostings, MIN_DEAD_POSTINGS_TO_VACUUM)) this.vacuum();
+    return true;
+  }
+
+  /**
+   * The `limit` best-scoring chunks for the query that `accept` lets through, best first.
+   * The filter is applied while scoring (not to a truncated result), so a selective filter still
+   * yields up to `limit` hits; each chunk is checked once, the first time one of its terms matches.
+   */
+  search(queryText: string, limit: number, accept?: (id: string) => boolean): ScoredId[] {
+    const chunkCount = this.size;
+    if (chunkCount === 0 || limit <= 0) return [];
+    const averageTextLength = this.totalTextLength / chunkCount;
+    const averageFilenameLength = this.totalFilenameLength / chunkCount;
+    const { k1, b, filenameWeight, entries } = this;
+
+    // Dense per-slot accumulators: cheaper than a Map for the thousands of chunks a query touches.
+    const scores = new Float64Array(entries.length);
+    const verdicts = new Uint8Array(entries.length);
+    const touched: number[] = [];
+    for (const term of new Set(this.tokenize(queryText))) {
+      const list = this.postings.get(term);
+      if (!list || list.liveCount === 0) continue;
+      const idf = inverseDocumentFrequency(chunkCount, list.liveCount);
+      for (let i = 0; i < list.length; i++) {
+        const slot = list.slotAt(i);
+        const entry = entries[slot];
+        if (!entry) continue; // a dead posting
+        if (verdicts[slot] === UNSEEN) {
+          verdicts[slot] = accept === undefined || accept(entry.id) ? ACCEPTED : REJECTED;
+          if (verdicts[slot] === ACCEPTED) touched.push(slot);
+        }
+        if (verdicts[slot] === REJECTED) continue;
+        const packed = list.countAt(i);
+        const inFilename = packed % FILENAME_SLOTS;
+        const inText = (packed - inFilename) / FILENAME_SLOTS;
+        const weightedFrequency =
+          normalisedFrequency(inText, entry.textLength, averageTextLength, b) +
+          filenameWeight * normalisedFrequency(inFilename, entry.filenameLength, averageFilenameLength, b);
+        if (weightedFrequency > 0) scores[slot] += (idf * weightedFrequency * (k1 + 1)) / (weightedFrequency + k1);
+      }
+    }
+
+    const best = new TopK(limit);
+    for (const slot of touched) {
+      const entry = entries[slot];
+      if (entry && scores[slot] > 0) best.offer(entry.id, scores[slot]);
+    }
+    return best.toSortedArray();
+  }
+
+  /** Sweeps dead postings out of every list, then lets the retired slots be reused. */
+  private vacuum(): void {
+    const isRemoved = (slot: number): boolean => this.entries[slot] === undefined;
+    for (const [term, list] of this.postings) {
+      if (list.liveCount === 0) this.postings.delete(term);
+      else if (list.liveCount < list.length) list.compact(isRemoved);
+    }
+    this.reusableSlots.push(...this.retiredSlots);
+    this.retiredSlots.length = 0;
+    this.deadPostings = 0;
+  }
+}
+
+/** Lucene's BM25 idf: always positive, so a term in most chunks still counts a little. */
+function inverseDocumentFrequency(chunkCount: number, chunksWithTerm: number): number {
+  return Math.log(1 + (chunkCount - chunksWithTerm + 0.5) / (chunksWithTerm + 0.5));
+}
+
+function normalisedFrequency(frequency: number, length: number, averageLength: number, b: number): number {
+  if (frequency === 0) return 0;
+  return frequency / (1 - b + (b * length) / averageLength);
+}
+
+/** "q3-report.pdf" → "q3-report": the file type says nothing about what the chunk is about. */
+function stripExtension(filename: string): string {
+  return filename.replace(/\.[\p{L}\p{N}]{1,5}$/u, '');
+}
+
+function sum(values: Iterable<number>): number {
+  let total = 0;
+  for (const value of values) total += value;
+  return total;
+}

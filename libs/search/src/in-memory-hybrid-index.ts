@@ -1,0 +1,111 @@
+import type { Bm25Options } from './bm25-index';
+import { DEFAULT_RRF_K, reciprocalRankFusion } from './reciprocal-rank-fusion';
+import { buildChunkPredicate } from './search-filters';
+import type { IndexedChunk, SearchHit, SearchIndex, SearchIndexStats, SearchQuery } from './search-index.port';
+import { TenantShard } from './tenant-shard';
+import { invalid, validateChunkBatch } from './validate-chunks';
+
+export interface HybridIndexOptions {
+  readonly bm25?: Bm25Options;
+  /** RRF constant; larger values flatten the advantage of top ranks. */
+  readonly rrfK?: number;
+  /** Each side retrieves max(topK × candidateMultiplier, minCandidates) before fusion. */
+  readonly candidateMultiplier?: number;
+  readonly minCandidates?: number;
+}
+
+export const DEFAULT_HYBRID_OPTIONS = { rrfK: DEFAULT_RRF_K, candidateMultiplier: 4, minCandidates: 50 } as const;
+
+/**
+ * The embedded `SearchIndex`: BM25 and exact vector search per tenant, fused with Reciprocal Rank
+ * Fusion. Lexical search catches exact names, codes and rare terms that embeddings blur; vector
+ * search catches paraphrases that share no words; RRF combines them by rank alone, so neither
+ * side's score scale has to be calibrated against the other's.
+ *
+ * Every operation is synchronous: a search runs to completion between two mutations, and a
+ * mutation is validated before its first change, which makes document replacement atomic for
+ * readers without locks or copies.
+ */
+export class InMemoryHybridIndex implements SearchIndex {
+  private readonly shards = new Map<string, TenantShard>();
+  private readonly rrfK: number;
+  private readonly candidateMultiplier: number;
+  private readonly minCandidates: number;
+
+  constructor(private readonly options: HybridIndexOptions = {}) {
+    this.rrfK = options.rrfK ?? DEFAULT_HYBRID_OPTIONS.rrfK;
+    this.candidateMultiplier = options.candidateMultiplier ?? DEFAULT_HYBRID_OPTIONS.candidateMultiplier;
+    this.minCandidates = options.minCandidates ?? DEFAULT_HYBRID_OPTIONS.minCandidates;
+  }
+
+  upsertDocumentChunks(tenantId: string, documentId: string, chunks: readonly IndexedChunk[]): void {
+    validateChunkBatch(tenantId, documentId, chunks);
+    if (chunks.length === 0) {
+      this.removeDocument(tenantId, documentId);
+      return;
+    }
+    const shard = this.shards.get(tenantId) ?? new TenantShard(this.options.bm25);
+    shard.replaceDocument(documentId, chunks);
+    this.shards.set(tenantId, shard);
+  }
+
+  removeDocument(tenantId: string, documentId: string): void {
+    const shard = this.shards.get(tenantId);
+    if (!shard) return;
+    shard.removeDocument(documentId);
+    if (shard.chunkCount === 0) this.shards.delete(tenantId);
+  }
+
+  search(query: SearchQuery): SearchHit[] {
+    const shard = this.shards.get(query.tenantId);
+    const topK = Math.floor(query.topK);
+    if (!shard || !(topK > 0)) return [];
+    const searchesVectors = query.vector.length > 0;
+    if (searchesVectors && query.vector.length !== shard.vectorDimension) {
+      throw invalid(`query vector has dimension ${query.vector.length}, the index has ${shard.vectorDimension}`);
+    }
+
+    const predicate = buildChunkPredicate(query.filters);
+    const accept = predicate && ((chunkId: string) => {
+      const chunk = shard.chunk(chunkId);
+      return chunk !== undefined && predicate(chunk);
+    });
+    const candidates = Math.max(topK * this.candidateMultiplier, this.minCandidates);
+    const lexical = shard.searchLexical(query.text, candidates, accept);
+    const semantic = searchesVectors ? shard.searchVectors(query.vector, candidates, accept) : [];
+
+    const lexicalScores = new Map(lexical.map((hit) => [hit.id, hit.score]));
+    const vectorScores = new Map(semantic.map((hit) => [hit.id, hit.score]));
+    const fused = reciprocalRankFusion(
+      [lexical.map((hit) => hit.id), semantic.map((hit) => hit.id)],
+      this.rrfK,
+    );
+
+    const hits: SearchHit[] = [];
+    for (const { id, score } of fused.slice(0, topK)) {
+      const chunk = shard.chunk(id);
+      if (!chunk) continue;
+      const lexicalScore = lexicalScores.get(id);
+      const vectorScore = vectorScores.get(id);
+      hits.push({
+        chunkId: chunk.chunkId,
+        documentId: chunk.documentId,
+        filename: chunk.filename,
+        text: chunk.text,
+        ordinal: chunk.ordinal,
+        provenance: { ...chunk.provenance }, // a copy: callers must not be able to edit the index
+        score,
+        // Absent rather than undefined: the side did not retrieve this chunk.
+        ...(lexicalScore !== undefined && { lexicalScore }),
+        ...(vectorScore !== undefined && { vectorScore }),
+      });
+    }
+    return hits;
+  }
+
+  stats(): SearchIndexStats {
+    let chunks = 0;
+    for (const shard of this.shards.values()) chunks += shard.chunkCount;
+    return { tenants: this.shards.size, chunks };
+  }
+}

@@ -1,0 +1,79 @@
+import type {
+  SearchFilters as SearchFiltersContract,
+  SearchHit as SearchHitContract,
+} from '@quarry/contracts';
+
+/**
+ * The port the retrieval service searches through. The embedded in-memory index is the default
+ * adapter; a Qdrant adapter can replace it without the service noticing, which is why every
+ * method may answer synchronously or with a promise (callers always `await`).
+ */
+export interface SearchIndex {
+  /**
+   * Replaces all chunks of a document with `chunks` (an empty list removes the document).
+   * A concurrent search sees either the old chunks or the new ones, never a mix.
+   */
+  upsertDocumentChunks(tenantId: string, documentId: string, chunks: readonly IndexedChunk[]): MaybePromise<void>;
+  /** Removes every chunk of the document; unknown documents are ignored (removal is idempotent). */
+  removeDocument(tenantId: string, documentId: string): MaybePromise<void>;
+  /** Best `topK` chunks of the query's tenant that pass its filters, best first. */
+  search(query: SearchQuery): MaybePromise<SearchHit[]>;
+  stats(): SearchIndexStats;
+}
+
+/** Dependency-injection token for the port (interfaces do not exist at runtime). */
+export const SEARCH_INDEX = Symbol.for('quarry.search.SearchIndex');
+
+export type MaybePromise<T> = T | Promise<T>;
+
+export interface IndexedChunk {
+  readonly chunkId: string;
+  readonly documentId: string;
+  readonly tenantId: string;
+  readonly text: string;
+  /** Embedding of `text`; cosine similarity is used, so any length works, but L2-normalised is expected. */
+  readonly vector: Float32Array;
+  /** Tags of the chunk's document (filters ask whether the document has one of them). */
+  readonly tags: readonly string[];
+  /** Folder of the document, "/"-separated ("/finance/2024"). */
+  readonly folder: string;
+  readonly filename: string;
+  /** Position of the chunk within its document. */
+  readonly ordinal: number;
+  readonly provenance: Readonly<Record<string, unknown>>;
+}
+
+/**
+ * Optional narrowing of a search; all present filters must hold. An absent filter does not
+ * constrain; a present one is applied literally, so an empty list matches nothing (a caller that
+ * computed "the documents this user may see" and got none must get no hits, not all of them).
+ * - `tags`: the chunk's document has at least one of the tags (exact, case-sensitive);
+ * - `folder`: the document lies in the folder or beneath it ("/a" matches "/a" and "/a/b", not "/ab");
+ * - `documentIds`: the chunk belongs to one of the documents.
+ * Same shape as the wire contract, so requests pass through unchanged.
+ */
+export type SearchFilters = SearchFiltersContract;
+
+export interface SearchQuery {
+  /** Mandatory and exact: a search only ever sees its own tenant's chunks. */
+  readonly tenantId: string;
+  /** Query text for the lexical (BM25) side. */
+  readonly text: string;
+  /** Query embedding for the vector side; an empty vector means lexical-only search. */
+  readonly vector: Float32Array;
+  readonly topK: number;
+  readonly filters?: SearchFilters;
+}
+
+/**
+ * One result. `score` is the fused ranking score (only comparable within one result list);
+ * `lexicalScore` (BM25) and `vectorScore` (cosine) are present when that side retrieved the chunk.
+ * Same shape as the wire contract, so the retrieval service returns hits unchanged.
+ */
+export type SearchHit = SearchHitContract;
+
+export interface SearchIndexStats {
+  /** Tenants with at least one indexed chunk. */
+  readonly tenants: number;
+  readonly chunks: number;
+}

@@ -1,0 +1,87 @@
+import { VectorIndex } from './vector-index';
+
+const vector = (...values: number[]): Float32Array => Float32Array.from(values);
+
+describe('VectorIndex', () => {
+  it('ranks by cosine similarity, best first', () => {
+    const index = new VectorIndex(3);
+    index.add('x', vector(1, 0, 0));
+    index.add('y', vector(0, 1, 0));
+    index.add('xy', vector(1, 1, 0));
+    const hits = index.search(vector(1, 0.2, 0), 3);
+    expect(hits.map((hit) => hit.id)).toEqual(['x', 'xy', 'y']);
+    expect(hits[0].score).toBeCloseTo(1 / Math.sqrt(1.04), 5);
+  });
+
+  it('normalises vectors, so length does not matter and scores stay within [-1, 1]', () => {
+    const index = new VectorIndex(2);
+    index.add('long', vector(10, 0));
+    index.add('opposite', vector(-3, 0));
+    const hits = index.search(vector(0.5, 0), 2);
+    expect(hits[0]).toEqual({ id: 'long', score: expect.closeTo(1, 6) as number });
+    expect(hits[1]).toEqual({ id: 'opposite', score: expect.closeTo(-1, 6) as number });
+  });
+
+  it('returns at most `limit` hits', () => {
+    const index = new VectorIndex(2);
+    for (let i = 0; i < 10; i++) index.add(`v${i}`, vector(1, i));
+    expect(index.search(vector(1, 0), 4).map((hit) => hit.id)).toEqual(['v0', 'v1', 'v2', 'v3']);
+    expect(index.search(vector(1, 0), 0)).toEqual([]);
+  });
+
+  it('applies the filter before selecting, so a selective filter still fills the list', () => {
+    const index = new VectorIndex(2);
+    for (let i = 0; i < 100; i++) index.add(`v${i}`, vector(1, i / 10));
+    const hits = index.search(vector(1, 0), 3, (id) => Number(id.slice(1)) >= 90);
+    expect(hits.map((hit) => hit.id)).toEqual(['v90', 'v91', 'v92']);
+  });
+
+  it('replaces the vector of an existing id', () => {
+    const index = new VectorIndex(2);
+    index.add('a', vector(1, 0));
+    index.add('a', vector(0, 1));
+    expect(index.size).toBe(1);
+    expect(index.search(vector(0, 1), 1)[0].score).toBeCloseTo(1, 6);
+  });
+
+  it('keeps the right vectors after removals move the last one into the gap', () => {
+    const index = new VectorIndex(2);
+    index.add('a', vector(1, 0));
+    index.add('b', vector(0, 1));
+    index.add('c', vector(-1, 0));
+    expect(index.remove('a')).toBe(true);
+    expect(index.remove('a')).toBe(false);
+    expect(index.has('a')).toBe(false);
+    expect(index.search(vector(-1, 0), 1)).toEqual([{ id: 'c', score: expect.closeTo(1, 6) as number }]);
+    expect(index.search(vector(0, 1), 1)[0].id).toBe('b');
+    expect(index.size).toBe(2);
+  });
+
+  it('grows and shrinks its storage without losing or mixing up vectors', () => {
+    const index = new VectorIndex(16);
+    // Deterministic pseudo-random vectors: each is most similar to itself only.
+    const pseudoRandom = (i: number): Float32Array =>
+      Float32Array.from({ length: 16 }, (_, axis) => Math.sin((i + 1) * 7.31 + axis * 3.17) * 1000 % 1);
+    for (let i = 0; i < 1_000; i++) index.add(`v${i}`, pseudoRandom(i));
+    for (let i = 0; i < 1_000; i += 1) if (i % 100 !== 7) index.remove(`v${i}`);
+    expect(index.size).toBe(10);
+    for (let i = 7; i < 1_000; i += 100) {
+      const [best] = index.search(pseudoRandom(i), 1);
+      expect(best.id).toBe(`v${i}`);
+      expect(best.score).toBeCloseTo(1, 5);
+    }
+  });
+
+  it('rejects vectors of the wrong dimension', () => {
+    const index = new VectorIndex(3);
+    expect(() => index.add('a', vector(1, 0))).toThrow(RangeError);
+    expect(() => index.search(vector(1, 0), 1)).toThrow(RangeError);
+    expect(() => new VectorIndex(0)).toThrow(RangeError);
+  });
+
+  it('treats a zero vector as similar to nothing instead of producing NaN', () => {
+    const index = new VectorIndex(2);
+    index.add('zero', vector(0, 0));
+    expect(index.search(vector(1, 0), 1)).toEqual([{ id: 'zero', score: 0 }]);
+  });
+});

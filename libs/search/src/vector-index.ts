@@ -1,0 +1,119 @@
+import { type ScoredId, TopK } from './top-k';
+
+const INITIAL_CAPACITY = 64;
+
+/**
+ * Exact (brute-force) cosine-similarity search over one tenant's chunk embeddings.
+ *
+ * Vectors live in one contiguous Float32Array, `dimension` floats per slot, kept dense by moving
+ * the last vector into a removed slot: a search is then a single linear pass over memory, which is
+ * what makes exact search fast enough for an embedded index (no per-vector objects, no gaps).
+ * Vectors are L2-normalised on the way in, so cosine similarity is a plain dot product — and stays
+ * correct even if an embedding model hands us vectors that are not quite unit length.
+ */
+export class VectorIndex {
+  private buffer: Float32Array;
+  private readonly idBySlot: string[] = [];
+  private readonly slotById = new Map<string, number>();
+
+  constructor(readonly dimension: number) {
+    if (!Number.isInteger(dimension) || dimension <= 0) {
+      throw new RangeError(`vector dimension must be a positive integer, got ${dimension}`);
+    }
+    this.buffer = new Float32Array(INITIAL_CAPACITY * dimension);
+  }
+
+  get size(): number {
+    return this.idBySlot.length;
+  }
+
+  has(id: string): boolean {
+    return this.slotById.has(id);
+  }
+
+  /** Adds the vector under `id`, replacing any vector already stored for it. */
+  add(id: string, vector: Float32Array): void {
+    this.assertDimension(vector);
+    let slot = this.slotById.get(id);
+    if (slot === undefined) {
+      slot = this.idBySlot.length;
+      this.ensureCapacity(slot + 1);
+      this.idBySlot.push(id);
+      this.slotById.set(id, slot);
+    }
+    const offset = slot * this.dimension;
+    this.buffer.set(vector, offset);
+    normaliseInPlace(this.buffer.subarray(offset, offset + this.dimension));
+  }
+
+  remove(id: string): boolean {
+    const slot = this.slotById.get(id);
+    if (slot === undefined) return false;
+    const lastSlot = this.idBySlot.length - 1;
+    if (slot !== lastSlot) {
+      const lastId = this.idBySlot[lastSlot];
+      this.buffer.copyWithin(slot * this.dimension, lastSlot * this.dimension, (lastSlot + 1) * this.dimension);
+      this.idBySlot[slot] = lastId;
+      this.slotById.set(lastId, slot);
+    }
+    this.idBySlot.pop();
+    this.slotById.delete(id);
+    this.shrinkIfSparse();
+    return true;
+  }
+
+  /**
+   * The `limit` most similar vectors that `accept` lets through, best first; `score` is the cosine
+   * similarity in [-1, 1]. The filter runs only for vectors that would make the current top list,
+   * so a selective filter does not cost a lookup per stored vector.
+   */
+  search(query: Float32Array, limit: number, accept?: (id: string) => boolean): ScoredId[] {
+    this.assertDimension(query);
+    const unitQuery = normaliseInPlace(Float32Array.from(query));
+    const best = new TopK(limit);
+    const { buffer, dimension, idBySlot } = this;
+    for (let slot = 0, offset = 0; slot < idBySlot.length; slot++, offset += dimension) {
+      let dot = 0;
+      for (let i = 0; i < dimension; i++) dot += buffer[offset + i] * unitQuery[i];
+      const id = idBySlot[slot];
+      if (best.admits(id, dot) && (accept === undefined || accept(id))) best.offer(id, dot);
+    }
+    return best.toSortedArray();
+  }
+
+  private assertDimension(vector: Float32Array): void {
+    if (vector.length !== this.dimension) {
+      throw new RangeError(`expected a vector of dimension ${this.dimension}, got ${vector.length}`);
+    }
+  }
+
+  private ensureCapacity(slots: number): void {
+    const capacity = this.buffer.length / this.dimension;
+    if (slots <= capacity) return;
+    this.resize(Math.max(slots, capacity * 2));
+  }
+
+  /** Gives memory back after large removals; the factor-4 gap avoids resize ping-pong. */
+  private shrinkIfSparse(): void {
+    const capacity = this.buffer.length / this.dimension;
+    if (capacity > INITIAL_CAPACITY && this.size < capacity / 4) {
+      this.resize(Math.max(INITIAL_CAPACITY, Math.ceil(capacity / 2)));
+    }
+  }
+
+  private resize(slots: number): void {
+    const resized = new Float32Array(slots * this.dimension);
+    resized.set(this.buffer.subarray(0, this.size * this.dimension));
+    this.buffer = resized;
+  }
+}
+
+/** Scales to unit length; a zero vector stays zero (similar to nothing rather than NaN). */
+function normaliseInPlace(vector: Float32Array): Float32Array {
+  let sumOfSquares = 0;
+  for (let i = 0; i < vector.length; i++) sumOfSquares += vector[i] * vector[i];
+  if (sumOfSquares === 0) return vector;
+  const inverseNorm = 1 / Math.sqrt(sumOfSquares);
+  for (let i = 0; i < vector.length; i++) vector[i] *= inverseNorm;
+  return vector;
+}

@@ -1,0 +1,125 @@
+import OpenAI, { APIError } from 'openai';
+import { fakeEmbedding, lastUserMessage, startFakeOpenAiServer, type FakeOpenAiServer } from './fake-openai-server';
+
+describe('fake OpenAI server', () => {
+  let server: FakeOpenAiServer;
+  let client: OpenAI;
+
+  beforeEach(async () => {
+    server = await startFakeOpenAiServer({ reply: (request) => `You said: ${lastUserMessage(request)}` });
+    client = new OpenAI({ baseURL: server.baseUrl, apiKey: 'test-key', maxRetries: 0 });
+  });
+
+  afterEach(async () => {
+    await server.close();
+  });
+
+  it('listens on a random local port with a /v1 base URL', () => {
+    expect(server.baseUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/v1$/);
+  });
+
+  it('answers a chat completion with the scripted reply and records the request', async () => {
+    const completion = await client.chat.completions.create({
+      model: 'fake-chat',
+      messages: [
+        { role: 'system', content: 'Be brief.' },
+        { role: 'user', content: 'hello' },
+      ],
+      temperature: 0,
+    });
+    expect(completion.choices[0].message.content).toBe('You said: hello');
+    expect(completion.model).toBe('fake-chat');
+    expect(server.requests).toHaveLength(1);
+    expect(server.requests[0]).toMatchObject({ method: 'POST', path: '/v1/chat/completions', body: { model: 'fake-chat', temperature: 0 } });
+    expect(server.requests[0].headers.authorization).toBe('Bearer test-key');
+  });
+
+  it('streams the reply as SSE chunks that concatenate to the whole text', async () => {
+    server.setReply('one two  three four.');
+    const stream = await client.chat.completions.create({ model: 'fake-chat', messages: [{ role: 'user', content: 'go' }], stream: true });
+    const deltas: string[] = [];
+    const finishReasons: (string | null)[] = [];
+    for await (const chunk of stream) {
+      expect(chunk.object).toBe('chat.completion.chunk');
+      if (chunk.choices[0].delta.content) deltas.push(chunk.choices[0].delta.content);
+      finishReasons.push(chunk.choices[0].finish_reason);
+    }
+    expect(deltas).toEqual(['one', ' two', '  three', ' four.']);
+    expect(finishReasons.at(-1)).toBe('stop');
+    expect(server.requests[0].body.stream).toBe(true);
+  });
+
+  it('returns deterministic unit embeddings of the requested size, as floats or base64', async () => {
+    const asFloats = await client.embeddings.create({ model: 'fake-embed', input: ['a', 'b'], dimensions: 5, encoding_format: 'float' });
+    expect(asFloats.data.map((item) => item.index)).toEqual([0, 1]);
+    expect(asFloats.data[0].embedding).toEqual(fakeEmbedding('a', 5));
+    expect(asFloats.data[0].embedding).not.toEqual(asFloats.data[1].embedding);
+    const norm = Math.hypot(...asFloats.data[0].embedding);
+    expect(norm).toBeCloseTo(1, 6);
+
+    // Without encoding_format the client asks for base64 and decodes it itself.
+    const decoded = await client.embeddings.create({ model: 'fake-embed', input: 'a', dimensions: 5 });
+    expect(server.requests[1].body.encoding_format).toBe('base64');
+    decoded.data[0].embedding.forEach((value, i) => expect(value).toBeCloseTo(fakeEmbedding('a', 5)[i], 6));
+  });
+
+  it('can return unnormalised embeddings', async () => {
+    const scaled = await startFakeOpenAiServer({ embeddingScale: 3 });
+    try {
+      const scaledClient = new OpenAI({ baseURL: scaled.baseUrl, apiKey: 'k', maxRetries: 0 });
+      const response = await scaledClient.embeddings.create({ model: 'm', input: 'x', dimensions: 4, encoding_format: 'float' });
+      expect(Math.hypot(...response.data[0].embedding)).toBeCloseTo(3, 6);
+    } finally {
+      await scaled.close();
+    }
+  });
+
+  it('uses its configured embedding size when it has one, whatever was requested', async () => {
+    const fixed = await startFakeOpenAiServer({ embeddingDimensions: 3 });
+    try {
+      const fixedClient = new OpenAI({ baseURL: fixed.baseUrl, apiKey: 'k', maxRetries: 0 });
+      const response = await fixedClient.embeddings.create({ model: 'm', input: 'x', dimensions: 10, encoding_format: 'float' });
+      expect(response.data[0].embedding).toHaveLength(3);
+    } finally {
+      await fixed.close();
+    }
+  });
+
+  it('fails with the injected status for the chosen endpoint, a given number of times', async () => {
+    server.setFailure({ status: 500, endpoint: 'chat', times: 1, message: 'model crashed' });
+    const error: unknown = await client.chat.completions.create({ model: 'm', messages: [{ role: 'user', content: 'x' }] }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(APIError);
+    expect((error as APIError).status).toBe(500);
+    expect((error as APIError).message).toContain('model crashed');
+    // Recovered after one failure; embeddings were never affected.
+    await expect(client.chat.completions.create({ model: 'm', messages: [{ role: 'user', content: 'x' }] })).resolves.toBeDefined();
+  });
+
+  it('rejects every request with 401 until told otherwise', async () => {
+    server.setFailure({ status: 401 });
+    await expect(client.embeddings.create({ model: 'm', input: 'x' })).rejects.toMatchObject({ status: 401 });
+    await expect(client.chat.completions.create({ model: 'm', messages: [] })).rejects.toMatchObject({ status: 401 });
+    server.setFailure(undefined);
+    await expect(client.embeddings.create({ model: 'm', input: 'x' })).resolves.toBeDefined();
+  });
+
+  it('lets a retryable failure be retried by the client', async () => {
+    server.setFailure({ status: 503, times: 1, retryable: true });
+    const retryingClient = new OpenAI({ baseURL: server.baseUrl, apiKey: 'k', maxRetries: 1 });
+    await expect(retryingClient.embeddings.create({ model: 'm', input: 'x' })).resolves.toBeDefined();
+    expect(server.requests).toHaveLength(2);
+  });
+
+  it('answers unknown endpoints with 404', async () => {
+    await expect(client.models.list()).rejects.toMatchObject({ status: 404 });
+  });
+
+  it('can delay its answers, to exercise client timeouts', async () => {
+    server.setDelay(500);
+    const impatient = new OpenAI({ baseURL: server.baseUrl, apiKey: 'k', maxRetries: 0, timeout: 50 });
+    // A timeout surfaces as APIConnectionTimeoutError in a plain process but as a generic connection
+    // error under jest, whose AbortError comes from another realm; either way the client gives up.
+    await expect(impatient.embeddings.create({ model: 'm', input: 'x' })).rejects.toThrow(/timed out|connection error/i);
+    expect(server.requests).toHaveLength(1);
+  });
+});
