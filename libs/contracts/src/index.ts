@@ -1,5 +1,6 @@
 export * from './agent.contract';
 export * from './common.schema';
+export * from './describe-issues';
 export * from './error-codes';
 export * from './ingestion.contract';
 export * from './jobs';

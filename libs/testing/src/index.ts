@@ -1,4 +1,6 @@
+export * from './fake-openai-server';
+export * from './free-port';
+export * from './service-stack';
 export * from './test-database';
 export * from './test-redis';
 export * from './wait-for';
-export * from './fake-openai-server';

@@ -1,0 +1,148 @@
+import { ErrorCode, JobName, QueueName } from '@quarry/contracts';
+import { ServiceStack, createTestRedisPrefix, createTestSchema, waitFor, type TestRedisPrefix, type TestSchema } from '@quarry/testing';
+import { Queue, QueueEvents } from 'bullmq';
+
+// The whole product as a user meets it: five separate processes, real Postgres and Redis.
+jest.setTimeout(120_000);
+
+const HANDBOOK = `# Employee handbook
+
+## Vacation
+
+Every employee receives 27 days of paid vacation per calendar year. Unused vacation days expire on
+the 31st of March of the following year.
+
+## Equipment
+
+Laptops are replaced every three years.
+`;
+const CAFETERIA = 'The cafeteria on the ground floor serves lunch from noon until two. Espresso is free on Fridays.\n';
+
+interface DocumentView {
+  id: string;
+  status: string;
+  error: string | null;
+  chunkCount: number;
+}
+interface QueryReply {
+  answer: string;
+  citations: Array<{ documentId: string; chunkId: string; snippet: string; score: number }>;
+}
+
+describe('Quarry end to end', () => {
+  let schema: TestSchema;
+  let redis: TestRedisPrefix;
+  let stack: ServiceStack;
+
+  const api = (path: string, init?: RequestInit) => fetch(`${stack.gatewayUrl}${path}`, init);
+  const upload = async (filename: string, content: string, fields: Record<string, string> = {}) => {
+    const form = new FormData();
+    form.append('file', new Blob([content], { type: 'text/plain' }), filename);
+    for (const [key, value] of Object.entries(fields)) form.append(key, value);
+    const response = await api('/api/documents', { method: 'POST', body: form });
+    expect(response.status).toBe(202);
+    return (await response.json()) as { documentId: string; jobId: string };
+  };
+  const ask = (question: string) =>
+    api('/api/query', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ question }) });
+  const documentStatus = async (id: string) => (await (await api(`/api/documents/${id}`)).json()) as DocumentView;
+
+  beforeAll(async () => {
+    schema = await createTestSchema('e2e');
+    redis = createTestRedisPrefix('e2e');
+    stack = new ServiceStack({ databaseUrl: schema.url, databaseSchema: schema.schema, redisUrl: redis.url, redisPrefix: redis.prefix });
+    await stack.start();
+  });
+
+  afterAll(async () => {
+    await stack?.stop();
+    await redis?.cleanup();
+    await schema?.drop();
+  });
+
+  let handbookId: string;
+  let cafeteriaId: string;
+
+  it('ingests two uploads until both are indexed', async () => {
+    handbookId = (await upload('handbook.md', HANDBOOK, { tags: 'hr,policy', folder: '/company/hr' })).documentId;
+    cafeteriaId = (await upload('cafeteria.txt', CAFETERIA)).documentId;
+    for (const id of [handbookId, cafeteriaId]) {
+      const indexed = await waitFor(
+        async () => {
+          const document = await documentStatus(id);
+          if (document.status === 'failed') throw new Error(`ingestion failed: ${document.error}`);
+          return document.status === 'indexed' ? document : undefined;
+        },
+        { timeoutMs: 30_000, description: `document ${id} to be indexed` },
+      );
+      expect(indexed.chunkCount).toBeGreaterThan(0);
+    }
+    const list = (await (await api('/api/documents')).json()) as { total: number };
+    expect(list.total).toBe(2);
+  });
+
+  it('answers a question from the right document and cites it', async () => {
+    const response = await ask('How many days of paid vacation does an employee get?');
+    expect(response.status).toBe(200);
+    const reply = (await response.json()) as QueryReply;
+    expect(reply.answer).toContain('27 days');
+    expect(reply.citations.length).toBeGreaterThan(0);
+    expect(reply.citations[0].documentId).toBe(handbookId);
+    expect(reply.citations.map((citation) => citation.documentId)).not.toContain(cafeteriaId);
+    expect(reply.citations[0].snippet).toContain('27 days');
+  });
+
+  it('answers 503 quickly while retrieval is down, and recovers when it is back', async () => {
+    expect(await stack.stopService('retrieval', 'SIGKILL')).toBeNull();
+    const started = Date.now();
+    const response = await ask('When is lunch served?');
+    expect(response.status).toBe(503);
+    const body = (await response.json()) as { error: { code: string; message: string } };
+    expect(body.error.code).toBe(ErrorCode.ServiceUnavailable);
+    expect(body.error.message).toContain('retrieval');
+    expect(Date.now() - started).toBeLessThan(5000);
+
+    await stack.startService('retrieval');
+    const recovered = await ask('When does the cafeteria serve lunch?');
+    expect(recovered.status).toBe(200);
+    const reply = (await recovered.json()) as QueryReply;
+    expect(reply.citations[0].documentId).toBe(cafeteriaId);
+  });
+
+  it('fails a foreign producer’s malformed job with a readable reason and keeps working', async () => {
+    const connection = { host: '127.0.0.1', port: Number(new URL(redis.url).port || 6379) };
+    const queue = new Queue(QueueName.Ingestion, { connection, prefix: redis.prefix });
+    const events = new QueueEvents(QueueName.Ingestion, { connection, prefix: redis.prefix });
+    try {
+      await events.waitUntilReady();
+      const job = await queue.add(JobName.IngestDocument, { tenantId: 'default', documentId: 'not-a-uuid' });
+      await expect(job.waitUntilFinished(events, 10_000)).rejects.toThrow(/INVALID_PAYLOAD: .*documentId.*sha256/);
+    } finally {
+      await events.close();
+      await queue.close();
+    }
+    expect((await api('/health/ready')).status).toBe(200);
+    expect((await fetch(`${stack.urlOf('ingestion')}/health/ready`)).status).toBe(200);
+  });
+
+  it('deletes a document with its chunks, so answers stop citing it', async () => {
+    expect((await api(`/api/documents/${cafeteriaId}`, { method: 'DELETE' })).status).toBe(204);
+    expect((await api(`/api/documents/${cafeteriaId}`)).status).toBe(404);
+    const reply = (await (await ask('When does the cafeteria serve lunch?')).json()) as QueryReply;
+    expect(reply.citations.map((citation) => citation.documentId)).not.toContain(cafeteriaId);
+  });
+
+  it('exposes Prometheus metrics on every service', async () => {
+    for (const service of ['gateway', 'ingestion', 'retrieval', 'agent', 'task-scheduler'] as const) {
+      const text = await (await fetch(`${stack.urlOf(service)}/metrics`)).text();
+      expect(text).toContain(`process_resident_memory_bytes{service="${service}"}`);
+    }
+    const ingestion = await (await fetch(`${stack.urlOf('ingestion')}/metrics`)).text();
+    expect(ingestion).toMatch(/quarry_documents_total\{outcome="indexed",service="ingestion"\} 2/);
+  });
+
+  it('shuts a service down gracefully on SIGTERM', async () => {
+    expect(await stack.stopService('ingestion', 'SIGTERM')).toBe(0);
+    expect(stack.logsOf('ingestion')).toContain('shutdown complete');
+  });
+});
