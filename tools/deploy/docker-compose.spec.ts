@@ -141,9 +141,9 @@ describe('docker-compose.yml: stack wiring', () => {
     expect(target).toEqual([SERVICES.gateway.port]);
   });
 
-  it('retrieval uses the Qdrant container', () => {
+  it('retrieval runs the embedded index, with the Qdrant container wired for when it is selected', () => {
     const env = environment(service('retrieval'));
-    expect(env.VECTOR_BACKEND).toBe('qdrant');
+    expect(env.VECTOR_BACKEND).toBe('embedded');
     expect(env.QDRANT_URL).toBe('http://qdrant:6333');
     expect(dependsOn(service('retrieval')).qdrant?.condition).toBe('service_healthy');
   });

@@ -1,4 +1,4 @@
-import type { MultipartFile, MultipartValue } from '@fastify/multipart';
+import type { MultipartFile } from '@fastify/multipart';
 import { ErrorCode } from '@quarry/contracts';
 import { DomainError } from '@quarry/domain';
 import type { FastifyRequest } from 'fastify';
@@ -49,7 +49,8 @@ export async function readUploadForm(request: FastifyRequest): Promise<UploadFor
       if (file) throw new DomainError(ErrorCode.InvalidPayload, 'send one file per request to this endpoint');
       file = { part, bytes: await part.toBuffer() };
     } else {
-      const value = String((part as MultipartValue).value ?? '');
+      const raw: unknown = part.value;
+      const value = typeof raw === 'string' ? raw : '';
       if (part.fieldname === 'tags') tagValues.push(value);
       else if (part.fieldname === 'folder') folder = value;
     }
