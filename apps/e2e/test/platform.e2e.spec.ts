@@ -1,5 +1,5 @@
 import { ErrorCode, JobName, QueueName } from '@quarry/contracts';
-import { ServiceStack, createTestRedisPrefix, createTestSchema, waitFor, type TestRedisPrefix, type TestSchema } from '@quarry/testing';
+import { ServiceStack, createTestRedisPrefix, createTestSchema, lastUserMessage, startFakeOpenAiServer, waitFor, type TestRedisPrefix, type TestSchema } from '@quarry/testing';
 import { Queue, QueueEvents } from 'bullmq';
 
 // The whole product as a user meets it: five separate processes, real Postgres and Redis.
@@ -139,6 +139,29 @@ describe('Quarry end to end', () => {
     }
     const ingestion = await (await fetch(`${stack.urlOf('ingestion')}/metrics`)).text();
     expect(ingestion).toMatch(/quarry_documents_total\{outcome="indexed",service="ingestion"\} 2/);
+  });
+
+  it('answers through an OpenAI-compatible chat model when LLM_BASE_URL and LLM_MODEL are set', async () => {
+    const model = await startFakeOpenAiServer({
+      reply: (request) => (lastUserMessage(request).includes('27 days') ? 'Employees get 27 paid vacation days a year [1].' : 'I do not know.'),
+    });
+    try {
+      expect(await stack.stopService('agent', 'SIGTERM')).toBe(0);
+      await stack.startService('agent', { LLM_BASE_URL: model.baseUrl, LLM_MODEL: 'fake-chat', LLM_API_KEY: 'sk-test-secret' });
+      const response = await ask('How many days of paid vacation does an employee get?');
+      expect(response.status).toBe(200);
+      const reply = (await response.json()) as QueryReply & { generator: string };
+      expect(reply.generator).toBe('fake-chat');
+      expect(reply.answer).toBe('Employees get 27 paid vacation days a year [1].');
+      expect(reply.citations.map((citation) => citation.documentId)).toEqual([handbookId]);
+      const chat = model.requests.filter((request) => request.path.endsWith('/chat/completions'));
+      expect(chat).toHaveLength(1);
+      expect(chat[0].body.model).toBe('fake-chat');
+      expect(chat[0].headers.authorization).toBe('Bearer sk-test-secret');
+      expect(stack.logsOf('agent')).not.toContain('sk-test-secret');
+    } finally {
+      await model.close();
+    }
   });
 
   it('shuts a service down gracefully on SIGTERM', async () => {

@@ -23,13 +23,17 @@ export async function checkPostgres(url: string, schema: string): Promise<void> 
 /** One PING with a short timeout and no retries; fails with one clear line. */
 export async function checkRedis(url: string): Promise<void> {
   const redis = new Redis(url, { lazyConnect: true, connectTimeout: 3000, maxRetriesPerRequest: 0, retryStrategy: () => null });
-  redis.on('error', () => undefined);
+  // The socket error (ECONNREFUSED, ENOTFOUND …) says more than the "connection is closed" that follows it.
+  let socketError: unknown;
+  redis.on('error', (error) => {
+    socketError ??= error;
+  });
   try {
     await redis.connect();
     await redis.ping();
   } catch (error) {
     throw new DependencyUnreachableError(
-      `cannot reach Redis at ${redactUrl(url)} (${reason(error)}): start Redis or set REDIS_URL (see README, Configuration)`,
+      `cannot reach Redis at ${redactUrl(url)} (${reason(socketError ?? error)}): start Redis or set REDIS_URL (see README, Configuration)`,
     );
   } finally {
     redis.disconnect();

@@ -8,7 +8,8 @@ import type { BaseServiceConfig } from './service-kit';
  * if that takes longer than the shutdown timeout), and turn boot failures into one readable line.
  */
 export function runMain<C extends BaseServiceConfig>(name: string, start: () => Promise<RunningService<C>>): void {
-  start().then(
+  // Through a promise, so a config error thrown synchronously is reported like any other boot failure.
+  Promise.resolve().then(start).then(
     (service) => {
       const stop = (signal: string) => {
         const timeout = service.kit.config.SHUTDOWN_TIMEOUT_MS + 5000;

@@ -1,5 +1,6 @@
 export * from './fake-openai-server';
 export * from './free-port';
+export * from './repo-root';
 export * from './service-stack';
 export * from './test-database';
 export * from './test-redis';

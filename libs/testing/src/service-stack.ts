@@ -2,12 +2,12 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { freePort } from './free-port';
+import { repoRoot } from './repo-root';
 import { waitFor } from './wait-for';
 
 export const SERVICE_NAMES = ['gateway', 'ingestion', 'retrieval', 'agent', 'task-scheduler'] as const;
 export type ServiceName = (typeof SERVICE_NAMES)[number];
 
-const REPO_ROOT = join(__dirname, '..', '..', '..');
 
 export interface StackOptions {
   databaseUrl: string;
@@ -49,13 +49,14 @@ export class ServiceStack {
     await Promise.all(SERVICE_NAMES.map((service) => this.startService(service)));
   }
 
-  /** Starts one service (again) and waits until its readiness endpoint says ready. */
-  async startService(service: ServiceName): Promise<void> {
-    const entry = join(REPO_ROOT, 'dist', 'apps', service, 'src', 'main.js');
+  /** Starts one service (again, optionally with extra environment) and waits until it is ready. */
+  async startService(service: ServiceName, extraEnv: Record<string, string> = {}): Promise<void> {
+    const root = repoRoot();
+    const entry = join(root, 'dist', 'apps', service, 'src', 'main.js');
     if (!existsSync(entry)) throw new Error(`${entry} is missing: run \`npm run build\` first`);
     const port = String(this.ports.get(service));
     const child = spawn(process.execPath, [entry], {
-      cwd: REPO_ROOT,
+      cwd: root,
       env: {
         PATH: process.env.PATH,
         NODE_ENV: 'test',
@@ -69,6 +70,7 @@ export class ServiceStack {
         HTTP_PORT: port,
         SHUTDOWN_TIMEOUT_MS: '5000',
         ...this.options.env,
+        ...extraEnv,
       },
       stdio: ['ignore', 'pipe', 'pipe'],
     });

@@ -1,0 +1,23 @@
+import { DocumentChunker } from './document-chunker';
+import { TokenCounter } from './token-counter';
+import { HeadingOutline } from './heading-outline';
+const log = (x: unknown) => process.stdout.write(JSON.stringify(x) + '\n');
+it('explore', async () => {
+  const t = new TokenCounter();
+  const c = new DocumentChunker(t, { chunkSizeTokens: 20, chunkOverlapTokens: 8 });
+  const rep = Array.from({ length: 60 }, () => 'alpha').join(' ');
+  const out = await c.split(rep, 'plain');
+  log(out.map((x) => [x.tokenCount, x.provenance.charStart, x.provenance.charEnd, x.text.length]));
+  log(rep.length);
+  const emoji = '😀'.repeat(50);
+  const out2 = await c.split(emoji, 'plain');
+  log(out2.map((x) => [x.tokenCount, x.provenance, x.text.length, x.text.isWellFormed()]));
+  const longWord = 'x'.repeat(500) + ' tail';
+  const out3 = await c.split(longWord, 'plain');
+  log(out3.map((x) => [x.tokenCount, x.provenance]));
+  const sent = Array.from({ length: 12 }, (_, i) => `Item ${i} ok.`).join(' ');
+  const out4 = await c.split(sent, 'plain');
+  log(out4.map((x) => [x.tokenCount, x.provenance, x.text]));
+  log(new HeadingOutline('# Learning C#\n\ntext\n## Closed ##\n```\n# comment\n```\nafter').pathAt(1000));
+  t.dispose();
+});
