@@ -70,7 +70,7 @@ describe('persistence against a real Postgres', () => {
     const changes = await chunks.changesSince(before);
     expect(changes).toEqual([expect.objectContaining({ tenantId: 'acme', documentId: document.id, kind: 'upsert' })]);
     const [indexed] = await chunks.chunksOfDocuments([document.id]);
-    expect(Array.from(indexed.embedding)).toEqual([0.25, -0.5, 0.125]);
+    expect(Array.from(indexed.vector)).toEqual([0.25, -0.5, 0.125]);
     expect(indexed).toMatchObject({ filename: 'notes.md', tags: ['a', 'b'], folder: '/team', provenance: { headingPath: ['Notes'] } });
 
     const pages: string[] = [];

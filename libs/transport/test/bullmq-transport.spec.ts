@@ -22,7 +22,8 @@ class FakeRetrievalHandlers {
   async search(@Payload() request: PayloadOf<typeof JobName.SearchChunks>, @Ctx() ctx: BullMqContext): Promise<ReplyOf<typeof JobName.SearchChunks>> {
     if (request.query === 'missing') throw new DomainError(ErrorCode.NotFound, 'no such thing');
     if (request.query === 'crash') throw new Error('boom');
-    if (FakeRetrievalHandlers.slowMs > 0) await new Promise((resolve) => setTimeout(resolve, FakeRetrievalHandlers.slowMs));
+    // unref: a request abandoned by the test must not keep jest alive.
+    if (FakeRetrievalHandlers.slowMs > 0) await new Promise((resolve) => setTimeout(resolve, FakeRetrievalHandlers.slowMs).unref());
     return {
       hits: [{ chunkId, documentId, filename: 'f.md', ordinal: 0, text: `${request.tenantId}:${request.query}:${request.topK}:${ctx.getJob().name}`, score: 1, provenance: {} }],
       tookMs: 0,

@@ -4,18 +4,31 @@ interface Heading {
   title: string;
 }
 
-const ATX_HEADING = /^(#{1,6})[ \t]+(.+?)[ \t]*#*[ \t]*$/gm;
+// An optional closing sequence of "#" counts only after whitespace: "# Learning C#" keeps its "#".
+const ATX_HEADING = /^(#{1,6})[ \t]+(.+?)(?:[ \t]+#+)?[ \t]*$/;
+const FENCE = /^ {0,3}(`{3,}|~{3,})/;
+const LINE = /^.*$/gm;
 
 /** The Markdown headings of a text with their offsets, to give each chunk its heading path. */
 export class HeadingOutline {
-  private readonly headings: Heading[];
+  private readonly headings: Heading[] = [];
 
   constructor(text: string) {
-    this.headings = [...text.matchAll(ATX_HEADING)].map((match) => ({
-      offset: match.index,
-      level: match[1].length,
-      title: match[2].trim(),
-    }));
+    // Lines inside fenced code blocks are code, not headings (a shell comment "# install" is not one).
+    let fence: string | undefined;
+    for (const line of text.matchAll(LINE)) {
+      const marker = FENCE.exec(line[0])?.[1];
+      if (fence) {
+        if (marker && marker[0] === fence[0] && marker.length >= fence.length && line[0].trim() === marker) fence = undefined;
+        continue;
+      }
+      if (marker) {
+        fence = marker;
+        continue;
+      }
+      const heading = ATX_HEADING.exec(line[0]);
+      if (heading) this.headings.push({ offset: line.index, level: heading[1].length, title: heading[2].trim() });
+    }
   }
 
   /** Titles of the headings that enclose `offset`, outermost first. */

@@ -1,7 +1,7 @@
 import { Inject, Injectable, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import type { Logger, ServiceMetrics } from '@quarry/observability';
 import { type ChunkForIndex, ChunkRepository, type DataSource } from '@quarry/persistence';
-import { type IndexedChunk, SEARCH_INDEX, type SearchIndex } from '@quarry/search';
+import { SEARCH_INDEX, type SearchIndex } from '@quarry/search';
 import { DATA_SOURCE, LOGGER, METRICS } from '@quarry/service-kit';
 
 // Background catch-up keeps an idle replica current; searches also catch up first (read-your-writes).
@@ -33,16 +33,11 @@ export class IndexSynchronizer implements OnApplicationBootstrap, OnApplicationS
     const started = performance.now();
     // Take the watermark first: changes made while loading are replayed afterwards (replay is idempotent).
     this.watermark = await this.chunks.latestChangeSeq();
-    const byDocument = new Map<string, ChunkForIndex[]>();
-    for await (const page of this.chunks.allIndexedChunks()) {
-      for (const chunk of page) {
-        const list = byDocument.get(chunk.documentId) ?? [];
-        list.push(chunk);
-        byDocument.set(chunk.documentId, list);
-      }
-    }
+    const all: ChunkForIndex[] = [];
+    for await (const page of this.chunks.allIndexedChunks()) all.push(...page);
+    const byDocument = groupByDocument(all);
     for (const [documentId, chunks] of byDocument) {
-      await this.index.upsertDocumentChunks(chunks[0].tenantId, documentId, chunks.map(toIndexedChunk));
+      await this.index.upsertDocumentChunks(chunks[0].tenantId, documentId, chunks);
     }
     await this.catchUp();
     this.publishSize();
@@ -71,11 +66,11 @@ export class IndexSynchronizer implements OnApplicationBootstrap, OnApplicationS
       // Only the last change of each document matters; an upsert reloads the document's current chunks.
       const latest = new Map(changes.map((change) => [change.documentId, change]));
       const upserts = [...latest.values()].filter((change) => change.kind === 'upsert');
-      const loaded = await this.chunks.chunksOfDocuments(upserts.map((change) => change.documentId));
+      const loaded = groupByDocument(await this.chunks.chunksOfDocuments(upserts.map((change) => change.documentId)));
       for (const change of latest.values()) {
-        const chunks = loaded.filter((chunk) => chunk.documentId === change.documentId);
+        const chunks = loaded.get(change.documentId) ?? [];
         if (change.kind === 'upsert' && chunks.length > 0) {
-          await this.index.upsertDocumentChunks(change.tenantId, change.documentId, chunks.map(toIndexedChunk));
+          await this.index.upsertDocumentChunks(change.tenantId, change.documentId, chunks);
         } else {
           await this.index.removeDocument(change.tenantId, change.documentId);
         }
@@ -90,17 +85,12 @@ export class IndexSynchronizer implements OnApplicationBootstrap, OnApplicationS
   }
 }
 
-function toIndexedChunk(chunk: ChunkForIndex): IndexedChunk {
-  return {
-    chunkId: chunk.chunkId,
-    documentId: chunk.documentId,
-    tenantId: chunk.tenantId,
-    text: chunk.text,
-    vector: chunk.embedding,
-    tags: chunk.tags,
-    folder: chunk.folder,
-    filename: chunk.filename,
-    ordinal: chunk.ordinal,
-    provenance: chunk.provenance,
-  };
+function groupByDocument(chunks: ChunkForIndex[]): Map<string, ChunkForIndex[]> {
+  const byDocument = new Map<string, ChunkForIndex[]>();
+  for (const chunk of chunks) {
+    const list = byDocument.get(chunk.documentId) ?? [];
+    list.push(chunk);
+    byDocument.set(chunk.documentId, list);
+  }
+  return byDocument;
 }

@@ -20,7 +20,8 @@ export interface ChunkForIndex {
   ordinal: number;
   text: string;
   provenance: Record<string, unknown>;
-  embedding: Float32Array;
+  /** The chunk's embedding (named as the search index expects it, so rows index as they are). */
+  vector: Float32Array;
   embeddingModel: string;
   filename: string;
   tags: string[];
@@ -133,7 +134,7 @@ function toChunkForIndex(row: ChunkRow): ChunkForIndex {
     ordinal: row.ordinal,
     text: row.text,
     provenance: row.provenance,
-    embedding: bytesToVector(row.embedding),
+    vector: bytesToVector(row.embedding),
     embeddingModel: row.embedding_model,
     filename: row.filename,
     tags: row.tags,
