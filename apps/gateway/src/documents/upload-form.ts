@@ -20,18 +20,52 @@ const Folder = z
   .transform((folder) => `/${folder.split('/').filter(Boolean).join('/')}`);
 
 /** Tags may come as repeated fields, a comma-separated list, or a JSON array. */
-function parseTags(values: string[]): string[] {
+export function parseTags(values: string[]): string[] {
   const raw = values.flatMap((value) => {
     const trimmed = value.trim();
-    if (trimmed.startsWith('[')) {
-      const parsed: unknown = JSON.parse(trimmed);
-      return Array.isArray(parsed) ? parsed.map(String) : [];
-    }
-    return trimmed.split(',');
+    return trimmed.startsWith('[') ? parseTagArray(trimmed) : trimmed.split(',');
   });
   const tags = z.array(Tag).max(32).safeParse(raw.map((tag) => tag.trim()).filter(Boolean));
   if (!tags.success) throw new DomainError(ErrorCode.InvalidPayload, `tags: ${tags.error.issues[0]?.message}`);
   return [...new Set(tags.data)];
+}
+
+function parseTagArray(json: string): string[] {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(json);
+  } catch {
+    parsed = undefined;
+  }
+  if (!Array.isArray(parsed) || !parsed.every((tag) => typeof tag === 'string' || typeof tag === 'number')) {
+    throw new DomainError(ErrorCode.InvalidPayload, 'tags: a value starting with "[" must be a JSON array of strings');
+  }
+  return parsed.map(String);
+}
+
+/** A folder is a slash path: "/" by default, always with one leading slash and no empty segments. */
+export function parseFolder(value: string): string {
+  const folder = Folder.safeParse(value);
+  if (!folder.success) throw new DomainError(ErrorCode.InvalidPayload, `folder: ${folder.error.issues[0]?.message}`);
+  return folder.data;
+}
+
+const ONE_FILE = 'send one file per request to this endpoint';
+
+/**
+ * @fastify/multipart reports too many files, fields or parts as a 413, which the API would answer
+ * as "larger than MAX_UPLOAD_BYTES"; these are malformed forms instead.
+ */
+function countLimitError(error: unknown): DomainError | undefined {
+  switch ((error as { code?: unknown } | null)?.code) {
+    case 'FST_FILES_LIMIT':
+      return new DomainError(ErrorCode.InvalidPayload, ONE_FILE);
+    case 'FST_FIELDS_LIMIT':
+    case 'FST_PARTS_LIMIT':
+      return new DomainError(ErrorCode.InvalidPayload, 'the form has too many fields; send a "file" part and optional "tags" and "folder"');
+    default:
+      return undefined;
+  }
 }
 
 /**
@@ -44,25 +78,27 @@ export async function readUploadForm(request: FastifyRequest): Promise<UploadFor
   let file: { part: MultipartFile; bytes: Buffer } | undefined;
   const tagValues: string[] = [];
   let folder = '/';
-  for await (const part of request.parts()) {
-    if (part.type === 'file') {
-      if (file) throw new DomainError(ErrorCode.InvalidPayload, 'send one file per request to this endpoint');
-      file = { part, bytes: await part.toBuffer() };
-    } else {
-      const raw: unknown = part.value;
-      const value = typeof raw === 'string' ? raw : '';
-      if (part.fieldname === 'tags') tagValues.push(value);
-      else if (part.fieldname === 'folder') folder = value;
+  try {
+    for await (const part of request.parts()) {
+      if (part.type === 'file') {
+        if (file) throw new DomainError(ErrorCode.InvalidPayload, ONE_FILE);
+        file = { part, bytes: await part.toBuffer() };
+      } else {
+        const raw: unknown = part.value;
+        const value = typeof raw === 'string' ? raw : '';
+        if (part.fieldname === 'tags') tagValues.push(value);
+        else if (part.fieldname === 'folder') folder = value;
+      }
     }
+  } catch (error) {
+    throw countLimitError(error) ?? error;
   }
   if (!file) throw new DomainError(ErrorCode.InvalidPayload, 'the "file" part is missing');
-  const parsedFolder = Folder.safeParse(folder);
-  if (!parsedFolder.success) throw new DomainError(ErrorCode.InvalidPayload, `folder: ${parsedFolder.error.issues[0]?.message}`);
   return {
     filename: file.part.filename || 'upload',
     clientMediaType: file.part.mimetype,
     bytes: file.bytes,
     tags: parseTags(tagValues),
-    folder: parsedFolder.data,
+    folder: parseFolder(folder),
   };
 }

@@ -1,7 +1,7 @@
 import { type ArgumentsHost, Catch, type ExceptionFilter, HttpException } from '@nestjs/common';
 import { ErrorCode } from '@quarry/contracts';
 import { isDomainError } from '@quarry/domain';
-import { type Logger, currentCorrelationId } from '@quarry/observability';
+import { type Logger, currentCorrelationId, newCorrelationId } from '@quarry/observability';
 import type { FastifyReply } from 'fastify';
 import { HTTP_STATUS_OF } from './error-status';
 
@@ -22,8 +22,14 @@ export class ErrorResponseFilter implements ExceptionFilter {
     const reply = host.switchToHttp().getResponse<FastifyReply>();
     const { status, code, message } = this.describe(exception);
     // The interceptor has already stamped the id on the reply (filters run outside its context).
+    // Errors raised before it ran (unknown route, unparsable body) get a fresh id, so that every
+    // error body carries one.
     const stamped = reply.getHeader('x-correlation-id');
-    const correlationId = typeof stamped === 'string' ? stamped : currentCorrelationId();
+    let correlationId = typeof stamped === 'string' ? stamped : currentCorrelationId();
+    if (!correlationId) {
+      correlationId = newCorrelationId();
+      void reply.header('x-correlation-id', correlationId);
+    }
     const body: ErrorBody = { error: { code, message, correlationId } };
     void reply.status(status).send(body);
   }
@@ -32,7 +38,8 @@ export class ErrorResponseFilter implements ExceptionFilter {
     if (isDomainError(exception)) {
       return { status: HTTP_STATUS_OF[exception.code], code: exception.code, message: exception.message };
     }
-    const fastifyStatus = (exception as { statusCode?: number }).statusCode;
+    // Anything can be thrown, null and undefined included.
+    const fastifyStatus = (exception as { statusCode?: unknown } | null | undefined)?.statusCode;
     if (fastifyStatus === 413) {
       return { status: 413, code: ErrorCode.PayloadTooLarge, message: 'the upload is larger than the configured limit (MAX_UPLOAD_BYTES)' };
     }

@@ -1,0 +1,321 @@
+import 'reflect-metadata';
+import { createHash } from 'node:crypto';
+import multipart from '@fastify/multipart';
+import { JobName, QueueName, ingestJobId } from '@quarry/contracts';
+import { type RunningService, runService } from '@quarry/service-kit';
+import { type TestRedisPrefix, type TestSchema, createTestRedisPrefix, createTestSchema } from '@quarry/testing';
+import { redisOptionsFromUrl } from '@quarry/transport';
+import { Queue } from 'bullmq';
+import { GatewayModule } from '../src/app.module';
+import { type GatewayConfig, loadGatewayConfig } from '../src/config';
+import { ErrorResponseFilter } from '../src/http/error-response.filter';
+
+const MAX_UPLOAD_BYTES = 1024;
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+interface ErrorReply {
+  error: { code: string; message: string; correlationId: string };
+}
+
+interface UploadReply {
+  documentId: string;
+  jobId: string;
+  status: string;
+}
+
+interface DocumentReply {
+  id: string;
+  filename: string;
+  mediaType: string;
+  sizeBytes: number;
+  sha256: string;
+  tags: string[];
+  folder: string;
+  status: string;
+  error: string | null;
+  chunkCount: number;
+  processing: unknown[];
+}
+
+interface ListReply {
+  items: DocumentReply[];
+  total: number;
+  limit: number;
+  offset: number;
+}
+
+interface UploadOptions {
+  tenant?: string;
+  tags?: string[];
+  folder?: string;
+  type?: string;
+}
+
+describe('gateway over HTTP (in-process, real Postgres and Redis)', () => {
+  let schema: TestSchema;
+  let redis: TestRedisPrefix;
+  let service: RunningService<GatewayConfig>;
+  let ingestionQueue: Queue;
+
+  beforeAll(async () => {
+    schema = await createTestSchema('gateway');
+    redis = createTestRedisPrefix('gateway');
+    const config = loadGatewayConfig({
+      NODE_ENV: 'test',
+      LOG_LEVEL: 'error',
+      DATABASE_URL: schema.url,
+      DATABASE_SCHEMA: schema.schema,
+      DATABASE_POOL_MAX: '4',
+      REDIS_URL: redis.url,
+      REDIS_PREFIX: redis.prefix,
+      HOST: '127.0.0.1',
+      MAX_UPLOAD_BYTES: String(MAX_UPLOAD_BYTES),
+      SHUTDOWN_TIMEOUT_MS: '2000',
+    });
+    // As apps/gateway/src/main.ts, except the port: PORT must be 1-65535, so the OS picks one here.
+    service = await runService({
+      name: 'gateway',
+      config,
+      http: { port: 0, host: config.HOST },
+      queues: [],
+      module: GatewayModule,
+      silentLogs: true,
+      configureHttp: async (app, kit) => {
+        app.useGlobalFilters(new ErrorResponseFilter(kit.logger));
+        await app.register(multipart, { limits: { fileSize: config.MAX_UPLOAD_BYTES, files: 1, fields: 20, fieldSize: 64 * 1024 } });
+      },
+    });
+    ingestionQueue = new Queue(QueueName.Ingestion, { connection: redisOptionsFromUrl(redis.url), prefix: redis.prefix });
+  });
+
+  afterAll(async () => {
+    await ingestionQueue?.close();
+    await service?.close();
+    await redis?.cleanup();
+    await schema?.drop();
+  });
+
+  const api = (path: string, init: RequestInit = {}) => fetch(`${service.url}${path}`, init);
+  const asTenant = (tenant: string | undefined): Record<string, string> => (tenant === undefined ? {} : { 'x-tenant-id': tenant });
+
+  function upload(filename: string, content: string | Uint8Array, options: UploadOptions = {}): Promise<Response> {
+    const form = new FormData();
+    for (const tag of options.tags ?? []) form.append('tags', tag);
+    if (options.folder !== undefined) form.append('folder', options.folder);
+    form.append('file', new Blob([content], { type: options.type ?? 'text/plain' }), filename);
+    return api('/api/documents', { method: 'POST', body: form, headers: asTenant(options.tenant) });
+  }
+
+  async function uploaded(filename: string, content: string, options: UploadOptions = {}): Promise<UploadReply> {
+    const response = await upload(filename, content, options);
+    expect(response.status).toBe(202);
+    return (await response.json()) as UploadReply;
+  }
+
+  async function expectError(response: Response, status: number, code: string): Promise<ErrorReply['error']> {
+    expect(response.headers.get('content-type')).toContain('application/json');
+    const body = (await response.json()) as ErrorReply;
+    expect({ status: response.status, code: body.error?.code }).toEqual({ status, code });
+    expect(body.error.message).toEqual(expect.any(String));
+    expect(body.error.correlationId).toBe(response.headers.get('x-correlation-id'));
+    return body.error;
+  }
+
+  const documentCount = async (tenant: string) =>
+    ((await (await api('/api/documents', { headers: asTenant(tenant) })).json()) as ListReply).total;
+
+  it('accepts a Markdown upload with 202 and a deterministic ingestion job, and shows it queued', async () => {
+    const content = '# Vacation\n\nEmployees receive 27 days of paid vacation per year.\n';
+    const response = await upload('handbook.md', content, { tenant: 'acme', tags: ['hr, policy', 'hr'], folder: 'company//handbook/' });
+    expect(response.status).toBe(202);
+    expect(response.headers.get('x-correlation-id')).toEqual(expect.any(String));
+    const body = (await response.json()) as UploadReply;
+    const sha256 = createHash('sha256').update(content).digest('hex');
+    expect(body.documentId).toMatch(UUID);
+    expect(body).toEqual({ documentId: body.documentId, jobId: ingestJobId(body.documentId, sha256), status: 'queued' });
+
+    const read = await api(`/api/documents/${body.documentId}`, { headers: asTenant('acme') });
+    expect(read.status).toBe(200);
+    expect(await read.json()).toMatchObject({
+      id: body.documentId,
+      filename: 'handbook.md',
+      mediaType: 'text/markdown',
+      sizeBytes: Buffer.byteLength(content),
+      sha256,
+      tags: ['hr', 'policy'],
+      folder: '/company/handbook',
+      status: 'queued',
+      error: null,
+      chunkCount: 0,
+      processing: [],
+    });
+
+    const job = await ingestionQueue.getJob(body.jobId);
+    expect(job).toBeDefined();
+    expect(job?.name).toBe(JobName.IngestDocument);
+    expect(job?.data).toEqual({ tenantId: 'acme', documentId: body.documentId, sha256, correlationId: response.headers.get('x-correlation-id') });
+    expect(job?.opts.attempts).toBe(5);
+    await expect(job?.getState()).resolves.toBe('waiting');
+  });
+
+  it('keeps the caller\'s correlation id on the reply and on the job', async () => {
+    const form = new FormData();
+    form.append('file', new Blob(['traced']), 'trace.txt');
+    const response = await api('/api/documents', { method: 'POST', body: form, headers: { 'x-correlation-id': 'trace-me-42' } });
+    expect(response.status).toBe(202);
+    expect(response.headers.get('x-correlation-id')).toBe('trace-me-42');
+    const { jobId } = (await response.json()) as UploadReply;
+    expect((await ingestionQueue.getJob(jobId))?.data).toMatchObject({ tenantId: 'default', correlationId: 'trace-me-42' });
+  });
+
+  it('refuses an unsupported file type with 415 and stores nothing', async () => {
+    const before = await documentCount('types');
+    const error = await expectError(await upload('report.pdf', '%PDF-1.7', { tenant: 'types' }), 415, 'UNSUPPORTED_TYPE');
+    expect(error.message).toContain('"report.pdf" is not a supported type');
+    await expectError(await upload('md', 'no extension', { tenant: 'types' }), 415, 'UNSUPPORTED_TYPE');
+    expect(await documentCount('types')).toBe(before);
+  });
+
+  it('refuses an empty file with 422', async () => {
+    const error = await expectError(await upload('empty.txt', '', { tenant: 'empty' }), 422, 'EMPTY_DOCUMENT');
+    expect(error.message).toBe('"empty.txt" is empty');
+    expect(await documentCount('empty')).toBe(0);
+  });
+
+  it('refuses a file over MAX_UPLOAD_BYTES with 413 PAYLOAD_TOO_LARGE and stores nothing', async () => {
+    await uploaded('exactly.txt', 'x'.repeat(MAX_UPLOAD_BYTES), { tenant: 'big' });
+    const error = await expectError(await upload('big.txt', 'x'.repeat(MAX_UPLOAD_BYTES + 1), { tenant: 'big' }), 413, 'PAYLOAD_TOO_LARGE');
+    expect(error.message).toContain('MAX_UPLOAD_BYTES');
+    expect(await documentCount('big')).toBe(1);
+  });
+
+  it('refuses malformed uploads with 400', async () => {
+    const notMultipart = await api('/api/documents', { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
+    expect((await expectError(notMultipart, 400, 'INVALID_PAYLOAD')).message).toContain('multipart/form-data');
+
+    const noFile = new FormData();
+    noFile.append('tags', 'hr');
+    const missing = await api('/api/documents', { method: 'POST', body: noFile });
+    expect((await expectError(missing, 400, 'INVALID_PAYLOAD')).message).toBe('the "file" part is missing');
+
+    const twoFiles = new FormData();
+    twoFiles.append('file', new Blob(['one']), 'one.txt');
+    twoFiles.append('file', new Blob(['two']), 'two.txt');
+    const two = await api('/api/documents', { method: 'POST', body: twoFiles, headers: asTenant('tags') });
+    expect((await expectError(two, 400, 'INVALID_PAYLOAD')).message).toBe('send one file per request to this endpoint');
+
+    const manyFields = new FormData();
+    manyFields.append('file', new Blob(['fields']), 'fields.txt');
+    for (let i = 0; i < 25; i++) manyFields.append('tags', `t${i}`);
+    const crowded = await api('/api/documents', { method: 'POST', body: manyFields, headers: asTenant('tags') });
+    expect((await expectError(crowded, 400, 'INVALID_PAYLOAD')).message).toContain('too many fields');
+
+    const badTags = await expectError(await upload('tags.md', '# T', { tenant: 'tags', tags: ['[oops'] }), 400, 'INVALID_PAYLOAD');
+    expect(badTags.message).toMatch(/^tags: /);
+    const commaTag = await expectError(await upload('tags.md', '# T', { tenant: 'tags', tags: ['["a,b"]'] }), 400, 'INVALID_PAYLOAD');
+    expect(commaTag.message).toBe('tags: a tag may not contain ","');
+    const longFolder = await expectError(await upload('f.md', '# T', { tenant: 'tags', folder: 'x'.repeat(600) }), 400, 'INVALID_PAYLOAD');
+    expect(longFolder.message).toMatch(/^folder: /);
+    expect(await documentCount('tags')).toBe(0);
+  });
+
+  it('refuses a malformed x-tenant-id with 400', async () => {
+    for (const tenant of ['Not_Valid!', '', '-leading-dash', 'x'.repeat(64)]) {
+      const error = await expectError(await api('/api/documents', { headers: { 'x-tenant-id': tenant } }), 400, 'INVALID_PAYLOAD');
+      expect(error.message).toMatch(/^x-tenant-id: /);
+    }
+    await expectError(await upload('a.md', '# A', { tenant: 'BAD TENANT' }), 400, 'INVALID_PAYLOAD');
+  });
+
+  it('keeps tenants apart: another tenant\'s document is 404 and absent from its list', async () => {
+    const { documentId } = await uploaded('secret.md', '# Secret\n\nonly for tenant a', { tenant: 'tenant-a' });
+
+    await expectError(await api(`/api/documents/${documentId}`, { headers: asTenant('tenant-b') }), 404, 'NOT_FOUND');
+    await expectError(await api(`/api/documents/${documentId}`), 404, 'NOT_FOUND');
+    const listOfB = (await (await api('/api/documents', { headers: asTenant('tenant-b') })).json()) as ListReply;
+    expect(listOfB.items.map((item) => item.id)).not.toContain(documentId);
+    await expectError(await api(`/api/documents/${documentId}`, { method: 'DELETE', headers: asTenant('tenant-b') }), 404, 'NOT_FOUND');
+
+    expect((await api(`/api/documents/${documentId}`, { headers: asTenant('tenant-a') })).status).toBe(200);
+  });
+
+  it('lists a tenant\'s documents newest first, page by page', async () => {
+    const ids: string[] = [];
+    for (const name of ['one', 'two', 'three']) ids.push((await uploaded(`${name}.txt`, `document ${name}`, { tenant: 'pager' })).documentId);
+    const page = async (query: string) => {
+      const response = await api(`/api/documents${query}`, { headers: asTenant('pager') });
+      expect(response.status).toBe(200);
+      return (await response.json()) as ListReply;
+    };
+
+    const first = await page('?limit=2');
+    expect(first).toMatchObject({ total: 3, limit: 2, offset: 0 });
+    expect(first.items.map((item) => item.filename)).toEqual(['three.txt', 'two.txt']);
+    const second = await page('?limit=2&offset=2');
+    expect(second).toMatchObject({ total: 3, limit: 2, offset: 2 });
+    expect(second.items.map((item) => item.id)).toEqual([ids[0]]);
+    expect((await page('?offset=3')).items).toEqual([]);
+    expect((await page('')).limit).toBe(50);
+    expect((await page('?status=queued')).total).toBe(3);
+    expect((await page('?status=indexed')).total).toBe(0);
+
+    for (const query of ['?limit=0', '?limit=201', '?offset=-1', '?status=bogus', '?limit=abc']) {
+      await expectError(await api(`/api/documents${query}`, { headers: asTenant('pager') }), 400, 'INVALID_PAYLOAD');
+    }
+  });
+
+  it('deletes a document: 204, then 404 for reads and deletes', async () => {
+    const { documentId } = await uploaded('doomed.md', '# Doomed', { tenant: 'deleter' });
+
+    const deleted = await api(`/api/documents/${documentId}`, { method: 'DELETE', headers: asTenant('deleter') });
+    expect(deleted.status).toBe(204);
+    expect(await deleted.text()).toBe('');
+
+    await expectError(await api(`/api/documents/${documentId}`, { headers: asTenant('deleter') }), 404, 'NOT_FOUND');
+    await expectError(await api(`/api/documents/${documentId}`, { method: 'DELETE', headers: asTenant('deleter') }), 404, 'NOT_FOUND');
+    expect(await documentCount('deleter')).toBe(0);
+  });
+
+  it('refuses a document id that is not a UUID with 400', async () => {
+    const error = await expectError(await api('/api/documents/not-a-uuid'), 400, 'INVALID_PAYLOAD');
+    expect(error.message).toContain('document id must be a UUID');
+    await expectError(await api('/api/documents/not-a-uuid', { method: 'DELETE' }), 400, 'INVALID_PAYLOAD');
+  });
+
+  it('answers a query with 503 SERVICE_UNAVAILABLE at once when no agent is running', async () => {
+    const started = Date.now();
+    const response = await api('/api/query', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-tenant-id': 'acme' },
+      body: JSON.stringify({ question: 'How many vacation days do we get?' }),
+    });
+    const error = await expectError(response, 503, 'SERVICE_UNAVAILABLE');
+    expect(error.message).toContain('agent');
+    expect(Date.now() - started).toBeLessThan(2000);
+  });
+
+  it('refuses an invalid query with 400 naming the field', async () => {
+    const ask = (body: string) => api('/api/query', { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+
+    expect((await expectError(await ask(JSON.stringify({ question: '   ' })), 400, 'INVALID_PAYLOAD')).message).toBe(
+      'question: question must not be empty',
+    );
+    expect((await expectError(await ask(JSON.stringify({})), 400, 'INVALID_PAYLOAD')).message).toMatch(/^question: /);
+    expect((await expectError(await ask(JSON.stringify({ question: 'q', topK: 0 })), 400, 'INVALID_PAYLOAD')).message).toMatch(/^topK: /);
+    expect(
+      (await expectError(await ask(JSON.stringify({ question: 'q', filters: { documentIds: ['nope'] } })), 400, 'INVALID_PAYLOAD')).message,
+    ).toMatch(/^filters\.documentIds\.0: /);
+    expect((await expectError(await ask(JSON.stringify({ question: 'q', extra: true })), 400, 'INVALID_PAYLOAD')).message).toContain('extra');
+    await expectError(await ask('{"question": '), 400, 'INVALID_PAYLOAD');
+  });
+
+  it('answers unknown routes with 404 in the same JSON shape', async () => {
+    await expectError(await api('/api/nowhere'), 404, 'NOT_FOUND');
+  });
+
+  it('reports ready, and serves metrics', async () => {
+    expect((await api('/health/ready')).status).toBe(200);
+    const metrics = await (await api('/metrics')).text();
+    expect(metrics).toContain('quarry_http_request_duration_seconds');
+  });
+});
