@@ -1,0 +1,1 @@
+module.exports = { displayName: 'parsers', preset: '../../jest.preset.js', rootDir: __dirname };
