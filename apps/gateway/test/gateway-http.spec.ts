@@ -1,6 +1,5 @@
 import 'reflect-metadata';
 import { createHash } from 'node:crypto';
-import multipart from '@fastify/multipart';
 import { JobName, QueueName, ingestJobId } from '@quarry/contracts';
 import { type RunningService, runService } from '@quarry/service-kit';
 import { type TestRedisPrefix, type TestSchema, createTestRedisPrefix, createTestSchema } from '@quarry/testing';
@@ -8,7 +7,7 @@ import { redisOptionsFromUrl } from '@quarry/transport';
 import { Queue } from 'bullmq';
 import { GatewayModule } from '../src/app.module';
 import { type GatewayConfig, loadGatewayConfig } from '../src/config';
-import { ErrorResponseFilter } from '../src/http/error-response.filter';
+import { configureGatewayHttp } from '../src/http/configure-http';
 
 const MAX_UPLOAD_BYTES = 1024;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
@@ -80,10 +79,7 @@ describe('gateway over HTTP (in-process, real Postgres and Redis)', () => {
       queues: [],
       module: GatewayModule,
       silentLogs: true,
-      configureHttp: async (app, kit) => {
-        app.useGlobalFilters(new ErrorResponseFilter(kit.logger));
-        await app.register(multipart, { limits: { fileSize: config.MAX_UPLOAD_BYTES, files: 1, fields: 20, fieldSize: 64 * 1024 } });
-      },
+      configureHttp: configureGatewayHttp,
     });
     ingestionQueue = new Queue(QueueName.Ingestion, { connection: redisOptionsFromUrl(redis.url), prefix: redis.prefix });
   });
@@ -132,7 +128,7 @@ describe('gateway over HTTP (in-process, real Postgres and Redis)', () => {
     const body = (await response.json()) as UploadReply;
     const sha256 = createHash('sha256').update(content).digest('hex');
     expect(body.documentId).toMatch(UUID);
-    expect(body).toEqual({ documentId: body.documentId, jobId: ingestJobId(body.documentId, sha256), status: 'queued' });
+    expect(body).toEqual({ documentId: body.documentId, jobId: ingestJobId(body.documentId, sha256), status: 'queued', duplicate: false });
 
     const read = await api(`/api/documents/${body.documentId}`, { headers: asTenant('acme') });
     expect(read.status).toBe(200);
@@ -155,7 +151,8 @@ describe('gateway over HTTP (in-process, real Postgres and Redis)', () => {
     expect(job?.name).toBe(JobName.IngestDocument);
     expect(job?.data).toEqual({ tenantId: 'acme', documentId: body.documentId, sha256, correlationId: response.headers.get('x-correlation-id') });
     expect(job?.opts.attempts).toBe(5);
-    await expect(job?.getState()).resolves.toBe('waiting');
+    // Prioritized: every upload carries its tenant's fair-share priority.
+    await expect(job?.getState()).resolves.toBe('prioritized');
   });
 
   it('keeps the caller\'s correlation id on the reply and on the job', async () => {
@@ -317,5 +314,66 @@ describe('gateway over HTTP (in-process, real Postgres and Redis)', () => {
     expect((await api('/health/ready')).status).toBe(200);
     const metrics = await (await api('/metrics')).text();
     expect(metrics).toContain('quarry_http_request_duration_seconds');
+  });
+  it('returns the existing document for the same content, and one document for concurrent duplicates', async () => {
+    const first = await uploaded('dup.md', '# Same content\n\nOnly once.', { tenant: 'dedup' });
+    const again = await upload('renamed.md', '# Same content\n\nOnly once.', { tenant: 'dedup' });
+    expect(again.status).toBe(200);
+    expect(await again.json()).toEqual({ ...first, duplicate: true });
+    // Another tenant's identical file is its own document.
+    expect((await uploaded('dup.md', '# Same content\n\nOnly once.', { tenant: 'other-dedup' })).documentId).not.toBe(first.documentId);
+
+    const racing = await Promise.all(Array.from({ length: 6 }, () => upload('race.md', '# Race\n\nSix at once.', { tenant: 'dedup' })));
+    const bodies = (await Promise.all(racing.map((response) => response.json()))) as UploadReply[];
+    expect(new Set(bodies.map((body) => body.documentId)).size).toBe(1);
+    expect(racing.map((response) => response.status).sort()).toEqual([200, 200, 200, 200, 200, 202]);
+    expect(await documentCount('dedup')).toBe(2);
+  });
+
+  it('uploads many files in one request; a bad file fails alone', async () => {
+    const form = new FormData();
+    form.append('tags', 'bulk');
+    form.append('file', new Blob(['# One\n\nFirst file.']), 'one.md');
+    form.append('file', new Blob(['Second file.']), 'two.txt');
+    form.append('file', new Blob(['binary?']), 'three.exe');
+    const response = await api('/api/documents/batch', { method: 'POST', body: form, headers: asTenant('bulk') });
+    expect(response.status).toBe(202);
+    const { documents } = (await response.json()) as { documents: Array<UploadReply & { filename: string; error?: { code: string } }> };
+    expect(documents.map((document) => [document.filename, document.status ?? document.error?.code])).toEqual([
+      ['one.md', 'queued'],
+      ['two.txt', 'queued'],
+      ['three.exe', 'UNSUPPORTED_TYPE'],
+    ]);
+    expect(await documentCount('bulk')).toBe(2);
+  });
+
+  it('gives a waiting tenant’s single upload priority over another tenant’s batch', async () => {
+    for (let index = 0; index < 3; index++) await uploaded(`batch-${index}.md`, `# Batch ${index}\n\nBig tenant.`, { tenant: 'busy-tenant' });
+    const single = await uploaded('single.md', '# Single\n\nSmall tenant.', { tenant: 'small' });
+    const priorities = async (jobId: string) => (await ingestionQueue.getJob(jobId))?.opts.priority;
+    expect(await priorities(single.jobId)).toBe(1);
+    const waiting = new Map((await ingestionQueue.getJobs(['prioritized'])).map((job) => [job.id, job]));
+    const bigPriorities = [...waiting.values()].filter((job) => (job.data as { tenantId: string }).tenantId === 'busy-tenant').map((job) => job.opts.priority);
+    expect(bigPriorities.sort()).toEqual([1, 2, 3]);
+  });
+
+  it('shows an ingestion job, cancels it with its queued steps, and streams its progress', async () => {
+    const { jobId, documentId } = await uploaded('cancel-me.md', '# Cancel\n\nPlease stop.', { tenant: 'jobs' });
+    const view = await api(`/api/jobs/${jobId}`, { headers: asTenant('jobs') });
+    expect(await view.json()).toMatchObject({ id: jobId, documentId, status: 'queued', progress: 0, attempts: [] });
+    await expectError(await api(`/api/jobs/${jobId}`, { headers: asTenant('not-jobs') }), 404, 'NOT_FOUND');
+    await expectError(await api('/api/jobs/nonsense', { headers: asTenant('jobs') }), 404, 'NOT_FOUND');
+
+    const cancelled = await api(`/api/jobs/${jobId}/cancel`, { method: 'POST', headers: asTenant('jobs') });
+    expect(cancelled.status).toBe(202);
+    expect(await cancelled.json()).toMatchObject({ status: 'cancelled', error: 'cancelled by request' });
+    expect(await ingestionQueue.getJob(jobId)).toBeUndefined();
+    await expectError(await api(`/api/jobs/${jobId}/cancel`, { method: 'POST', headers: asTenant('jobs') }), 409, 'CONFLICT');
+
+    const events = await api(`/api/jobs/${jobId}/events`, { headers: asTenant('jobs') });
+    expect(events.headers.get('content-type')).toContain('text/event-stream');
+    const text = await events.text();
+    expect(text).toMatch(/^event: progress\ndata: .*"status":"cancelled"/);
+    expect(text).toContain('event: done');
   });
 });

@@ -1,27 +1,53 @@
 import { Inject, Module, type OnApplicationShutdown } from '@nestjs/common';
-import { createEmbedder, embedderConfigFromEnv } from '@quarry/llm';
-import { SERVICE_CONFIG } from '@quarry/service-kit';
+import { OpenAiDocumentAnalyzer, createEmbedder, embedderConfigFromEnv, isLlmConfigured } from '@quarry/llm';
+import { type DataSource, EmbeddingCacheRepository } from '@quarry/persistence';
+import { DATA_SOURCE, SERVICE_CONFIG } from '@quarry/service-kit';
 import { DocumentChunker } from './chunking/document-chunker';
 import { TokenCounter } from './chunking/token-counter';
 import type { IngestionConfig } from './config';
-import { IngestDocumentJob } from './jobs/ingest-document.job';
-import { IngestionPipeline } from './services/ingestion-pipeline.service';
-import { DOCUMENT_CHUNKER, EMBEDDER } from './tokens';
+import { CachedEmbedder } from './embedding/cached-embedder';
+import { AnalyzeDocumentJob } from './jobs/analyze-document.job';
+import { TextDocumentParser } from './parsing/text-document-parser';
+import { StageJobs } from './pipeline/stage-jobs';
+import { StageRunner } from './pipeline/stage-runner.service';
+import { ChunkStage } from './stages/chunk.stage';
+import { EmbedStage } from './stages/embed.stage';
+import { IndexStage } from './stages/index.stage';
+import { ParseStage } from './stages/parse.stage';
+import { DOCUMENT_ANALYZER, DOCUMENT_CHUNKER, DOCUMENT_PARSER, EMBEDDER } from './tokens';
 
 const TOKEN_COUNTER = Symbol('TOKEN_COUNTER');
 
 @Module({
-  controllers: [IngestDocumentJob],
+  controllers: [StageJobs, AnalyzeDocumentJob],
   providers: [
-    IngestionPipeline,
+    StageRunner,
+    ParseStage,
+    ChunkStage,
+    EmbedStage,
+    IndexStage,
     { provide: TOKEN_COUNTER, useFactory: () => new TokenCounter() },
+    { provide: DOCUMENT_PARSER, useFactory: () => new TextDocumentParser() },
     {
       provide: DOCUMENT_CHUNKER,
       inject: [SERVICE_CONFIG, TOKEN_COUNTER],
       useFactory: (config: IngestionConfig, tokens: TokenCounter) =>
         new DocumentChunker(tokens, { chunkSizeTokens: config.CHUNK_SIZE_TOKENS, chunkOverlapTokens: config.CHUNK_OVERLAP_TOKENS }),
     },
-    { provide: EMBEDDER, inject: [SERVICE_CONFIG], useFactory: (config: IngestionConfig) => createEmbedder(embedderConfigFromEnv(config)) },
+    {
+      provide: EMBEDDER,
+      inject: [SERVICE_CONFIG, DATA_SOURCE],
+      useFactory: (config: IngestionConfig, dataSource: DataSource) =>
+        new CachedEmbedder(createEmbedder(embedderConfigFromEnv(config)), new EmbeddingCacheRepository(dataSource)),
+    },
+    {
+      provide: DOCUMENT_ANALYZER,
+      inject: [SERVICE_CONFIG],
+      useFactory: (config: IngestionConfig) => {
+        const llm = { baseUrl: config.LLM_BASE_URL, model: config.LLM_MODEL };
+        return isLlmConfigured(llm) ? new OpenAiDocumentAnalyzer({ ...llm, apiKey: config.LLM_API_KEY, timeoutMs: config.LLM_TIMEOUT_MS }) : null;
+      },
+    },
   ],
 })
 export class IngestionModule implements OnApplicationShutdown {

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { LocalHashingEmbedder } from '@quarry/llm';
 import { ServiceMetrics, createLogger } from '@quarry/observability';
 import { ChunkRepository, type DataSource, DocumentRepository, createDataSource, runMigrationsExclusively } from '@quarry/persistence';
@@ -15,8 +16,9 @@ describe('retrieval replicas kept current from Postgres', () => {
   const replicas: Array<{ synchronizer: IndexSynchronizer; search: SearchService }> = [];
 
   async function storeDocument(tenantId: string, filename: string, text: string): Promise<string> {
+    const sha256 = createHash('sha256').update(text).digest('hex');
     const document = await new DocumentRepository(dataSource).createWithContent(
-      { tenantId, filename, mediaType: 'text/plain', sha256: 'c'.repeat(64), tags: [], folder: '/' },
+      { tenantId, filename, mediaType: 'text/plain', sha256, tags: [], folder: '/' },
       Buffer.from(text),
     );
     const [vector] = await embedder.embed([text]);

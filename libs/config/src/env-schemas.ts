@@ -44,6 +44,8 @@ export const gatewayHttpEnv = z.object({
   PORT: port(3000),
   HOST: z.string().default('0.0.0.0'),
   MAX_UPLOAD_BYTES: positiveInt(50 * 1024 * 1024),
+  MAX_BATCH_FILES: positiveInt(100),
+  MAX_BATCH_BYTES: positiveInt(200 * 1024 * 1024),
 });
 
 export const serviceHttpEnv = (fallbackPort: number) =>
@@ -79,6 +81,9 @@ export const vectorBackendEnv = z.object({
 export const schedulerEnv = z.object({
   QUERY_LOG_RETENTION_DAYS: positiveInt(30),
   HOUSEKEEPING_EVERY_MS: positiveInt(60 * 60 * 1000),
+  RECONCILE_EVERY_MS: positiveInt(60 * 1000),
+  RECONCILE_STUCK_SECONDS: positiveInt(300),
+  RECONCILE_MAX_STEP_ATTEMPTS: positiveInt(10),
 });
 
 /** What every service reads: runtime, Postgres, Redis and queue worker settings. */

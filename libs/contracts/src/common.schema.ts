@@ -17,5 +17,5 @@ export const SearchFilters = z
   .strict();
 export type SearchFilters = z.infer<typeof SearchFilters>;
 
-export const DocumentStatus = z.enum(['queued', 'processing', 'indexed', 'failed']);
+export const DocumentStatus = z.enum(['queued', 'processing', 'indexed', 'failed', 'cancelled']);
 export type DocumentStatus = z.infer<typeof DocumentStatus>;

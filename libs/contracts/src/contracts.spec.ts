@@ -1,6 +1,6 @@
 import { ErrorCode, PERMANENT_ERROR_CODES, formatFailureReason, parseFailureReason } from './error-codes';
-import { ingestJobId } from './ingestion.contract';
-import { JobName, contractFor, jobContracts, jobNamesOnQueue } from './jobs';
+import { ingestJobId, parseIngestJobId, stageJobId } from './ingestion.contract';
+import { type AnyJobContract, JobName, contractFor, jobContracts, jobNamesOnQueue } from './jobs';
 import { QueueName } from './queues';
 
 describe('job contracts', () => {
@@ -14,10 +14,10 @@ describe('job contracts', () => {
     for (const name of Object.values(JobName)) expect(name.startsWith(`${jobContracts[name].queue}.`)).toBe(true);
   });
 
-  it('never retries request jobs (the caller is waiting) and retries events with backoff', () => {
-    for (const contract of Object.values(jobContracts)) {
+  it('never retries request jobs (the caller is waiting) and retries events with growing pauses', () => {
+    for (const contract of Object.values(jobContracts) as AnyJobContract[]) {
       if (contract.kind === 'request') expect(contract.options.attempts).toBe(1);
-      else expect(contract.options.backoff?.type).toBe('exponential');
+      else if (contract.options.attempts > 1) expect(contract.options.backoff?.type).toBe('exponential');
     }
   });
 
@@ -39,6 +39,9 @@ describe('job contracts', () => {
     const id = ingestJobId('2f1c7a4e-0000-4000-8000-000000000000', 'a'.repeat(64));
     expect(id).toBe(`ingest-2f1c7a4e-0000-4000-8000-000000000000-${'a'.repeat(64)}`);
     expect(id).not.toContain(':');
+    expect(parseIngestJobId(id)).toEqual({ documentId: '2f1c7a4e-0000-4000-8000-000000000000', sha256: 'a'.repeat(64) });
+    expect(parseIngestJobId('embed-x')).toBeUndefined();
+    expect(stageJobId('embed', 'd', 'f')).toBe('embed-d-f');
   });
 });
 

@@ -15,6 +15,7 @@ export const ErrorCode = {
   ResourceLimit: 'RESOURCE_LIMIT',
   ParseTimeout: 'PARSE_TIMEOUT',
   Cancelled: 'CANCELLED',
+  Conflict: 'CONFLICT',
   PayloadTooLarge: 'PAYLOAD_TOO_LARGE',
   ServiceUnavailable: 'SERVICE_UNAVAILABLE',
   Timeout: 'TIMEOUT',

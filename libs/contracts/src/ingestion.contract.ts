@@ -1,7 +1,12 @@
 import { z } from 'zod';
 import { JobMeta, TenantId } from './common.schema';
 
-/** Ask ingestion to parse, chunk, embed and index a stored document. Fire-and-forget. */
+/**
+ * Every ingestion stage job carries the same payload: which document, and which content (the
+ * sha256 the stage must still find on the document, so a job for replaced content does nothing).
+ * `ingestion.ingest-document` is the public entry point (a foreign producer may add it for a stored
+ * document); the later stages are chained by the pipeline itself.
+ */
 export const IngestDocumentPayload = JobMeta.extend({
   tenantId: TenantId,
   documentId: z.uuid(),
@@ -9,7 +14,26 @@ export const IngestDocumentPayload = JobMeta.extend({
 });
 export type IngestDocumentPayload = z.infer<typeof IngestDocumentPayload>;
 
-/** The deterministic job id (BullMQ forbids ":" in custom ids) makes re-delivery of the same content harmless. */
+/** The pipeline's steps, in order; each is its own job, so a retry re-runs only the failed step. */
+export const INGESTION_STAGES = ['parse', 'chunk', 'embed', 'index'] as const;
+export type IngestionStage = (typeof INGESTION_STAGES)[number];
+
+/**
+ * Deterministic job ids (BullMQ forbids ":" in custom ids): re-delivery of the same stage for the
+ * same content is a no-op while BullMQ still knows the job.
+ */
+export function stageJobId(stage: IngestionStage | 'analyze', documentId: string, sha256: string): string {
+  return `${stage === 'parse' ? 'ingest' : stage}-${documentId}-${sha256}`;
+}
+
+/** The id the upload API returns and `/api/jobs/:id` accepts: the pipeline's first job. */
 export function ingestJobId(documentId: string, sha256: string): string {
-  return `ingest-${documentId}-${sha256}`;
+  return stageJobId('parse', documentId, sha256);
+}
+
+const JOB_ID_PATTERN = /^ingest-([0-9a-f-]{36})-([a-f0-9]{64})$/;
+
+export function parseIngestJobId(jobId: string): { documentId: string; sha256: string } | undefined {
+  const match = JOB_ID_PATTERN.exec(jobId);
+  return match ? { documentId: match[1], sha256: match[2] } : undefined;
 }

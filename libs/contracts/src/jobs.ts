@@ -1,16 +1,21 @@
 import type { z } from 'zod';
 import { AnswerQuestionReply, AnswerQuestionRequest } from './agent.contract';
-import { IngestDocumentPayload } from './ingestion.contract';
+import { IngestDocumentPayload, type IngestionStage } from './ingestion.contract';
 import { QueueName } from './queues';
 import { SearchChunksReply, SearchChunksRequest } from './retrieval.contract';
-import { PurgeQueryLogPayload } from './scheduler.contract';
+import { PurgeQueryLogPayload, ReconcileDocumentsPayload } from './scheduler.contract';
 
 /** Every job name. The name decides the queue, the payload schema, the reply and the options. */
 export const JobName = {
   IngestDocument: 'ingestion.ingest-document',
+  ChunkDocument: 'ingestion.chunk-document',
+  EmbedDocument: 'ingestion.embed-document',
+  IndexDocument: 'ingestion.index-document',
+  AnalyzeDocument: 'ingestion.analyze-document',
   SearchChunks: 'retrieval.search',
   AnswerQuestion: 'agent.answer',
   PurgeQueryLog: 'task-scheduler.purge-query-log',
+  ReconcileDocuments: 'task-scheduler.reconcile-documents',
 } as const;
 export type JobName = (typeof JobName)[keyof typeof JobName];
 
@@ -46,18 +51,25 @@ const keepForInspection = { age: 7 * 24 * 3600, count: 10_000 };
 // nobody. They are kept a minute after completion so a late waiter can still read the result.
 const requestOptions: ContractJobOptions = { attempts: 1, removeOnComplete: keepBriefly, removeOnFail: keepBriefly };
 
+// Transient failures (a model endpoint down, a lost connection) are retried with growing pauses;
+// permanent ones (bad input) fail at once. Completed stage jobs are kept a day, so a re-delivered
+// stage with the same deterministic id stays a no-op.
+const stageOptions: ContractJobOptions = {
+  attempts: 5,
+  backoff: { type: 'exponential', delay: 2000 },
+  removeOnComplete: { age: 24 * 3600, count: 50_000 },
+  removeOnFail: keepForInspection,
+};
+
+const stage = (payload: typeof IngestDocumentPayload) =>
+  ({ kind: 'event', queue: QueueName.Ingestion, payload, options: stageOptions }) satisfies EventContract<typeof IngestDocumentPayload>;
+
 export const jobContracts = {
-  [JobName.IngestDocument]: {
-    kind: 'event',
-    queue: QueueName.Ingestion,
-    payload: IngestDocumentPayload,
-    options: {
-      attempts: 5,
-      backoff: { type: 'exponential', delay: 2000 },
-      removeOnComplete: { age: 24 * 3600, count: 10_000 },
-      removeOnFail: keepForInspection,
-    },
-  } satisfies EventContract<typeof IngestDocumentPayload>,
+  [JobName.IngestDocument]: stage(IngestDocumentPayload),
+  [JobName.ChunkDocument]: stage(IngestDocumentPayload),
+  [JobName.EmbedDocument]: stage(IngestDocumentPayload),
+  [JobName.IndexDocument]: stage(IngestDocumentPayload),
+  [JobName.AnalyzeDocument]: stage(IngestDocumentPayload),
   [JobName.SearchChunks]: {
     kind: 'request',
     queue: QueueName.Retrieval,
@@ -80,9 +92,23 @@ export const jobContracts = {
     payload: PurgeQueryLogPayload,
     options: { attempts: 3, backoff: { type: 'exponential', delay: 5000 }, removeOnComplete: keepBriefly, removeOnFail: keepForInspection },
   } satisfies EventContract<typeof PurgeQueryLogPayload>,
+  [JobName.ReconcileDocuments]: {
+    kind: 'event',
+    queue: QueueName.Scheduler,
+    payload: ReconcileDocumentsPayload,
+    options: { attempts: 1, removeOnComplete: keepBriefly, removeOnFail: keepForInspection },
+  } satisfies EventContract<typeof ReconcileDocumentsPayload>,
 } as const;
 
 type Contracts = typeof jobContracts;
+
+/** The job that runs each ingestion step. */
+export const STAGE_JOB_NAME = {
+  parse: JobName.IngestDocument,
+  chunk: JobName.ChunkDocument,
+  embed: JobName.EmbedDocument,
+  index: JobName.IndexDocument,
+} as const satisfies Record<IngestionStage, JobName>;
 export type RequestJobName = { [N in JobName]: Contracts[N]['kind'] extends 'request' ? N : never }[JobName];
 export type EventJobName = { [N in JobName]: Contracts[N]['kind'] extends 'event' ? N : never }[JobName];
 

@@ -6,3 +6,9 @@ export const PurgeQueryLogPayload = JobMeta.extend({
   olderThanDays: z.number().int().min(1).max(3650).optional(),
 });
 export type PurgeQueryLogPayload = z.infer<typeof PurgeQueryLogPayload>;
+
+/** Finds documents stuck in a non-terminal state (e.g. after a crash or a lost job) and re-drives them. */
+export const ReconcileDocumentsPayload = JobMeta.extend({
+  stuckForSeconds: z.number().int().min(10).max(7 * 24 * 3600).optional(),
+});
+export type ReconcileDocumentsPayload = z.infer<typeof ReconcileDocumentsPayload>;

@@ -25,3 +25,4 @@ export {
   type AnswerGeneratorConfig,
 } from './providers';
 export { embedderConfigFromEnv, answerGeneratorConfigFromEnv } from './providers-from-env';
+export { OpenAiDocumentAnalyzer, parseModelAnalysis, type ModelDocumentAnalysis } from './document-analyzer';

@@ -1,10 +1,13 @@
 export * from './data-source';
 export * from './database-bootstrap';
 export * from './entities';
+export * from './repositories/artifact.repository';
 export * from './repositories/chunk.repository';
 export * from './repositories/conversation.repository';
 export * from './repositories/document.repository';
+export * from './repositories/embedding-cache.repository';
 export * from './repositories/processing-job.repository';
 export * from './repositories/query-log.repository';
 export type { ProcessingJobStatus } from './entities/processing-job.entity';
+export type { ArtifactKind } from './entities/document-artifact.entity';
 export type { DataSource } from 'typeorm';

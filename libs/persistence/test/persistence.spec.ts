@@ -35,7 +35,7 @@ describe('persistence against a real Postgres', () => {
     await Promise.all(others.map((source) => source.initialize()));
     const applied = await Promise.all([dataSource, ...others].map((source) => runMigrationsExclusively(source)));
     await Promise.all(others.map((source) => source.destroy()));
-    expect(applied.flat()).toEqual(['InitialSchema1763700000000']);
+    expect(applied.flat()).toEqual(['InitialSchema1763700000000', 'StagedIngestion1763800000000']);
     const tables: Array<{ table_name: string }> = await dataSource.query(
       'SELECT table_name FROM information_schema.tables WHERE table_schema = $1 ORDER BY table_name',
       [schema.schema],
@@ -55,7 +55,8 @@ describe('persistence against a real Postgres', () => {
     );
     expect(document.status).toBe('queued');
     expect((await documents.content(document.id))?.toString()).toBe('# Notes\nhello');
-    expect(await documents.markProcessing(document.id)).toBe(true);
+    expect(await documents.enterStage(document.id, sha, 'parse', 0)).toBe(true);
+    expect(await documents.enterStage(document.id, 'b'.repeat(64), 'parse', 0)).toBe(false);
 
     const vector = Float32Array.from([0.25, -0.5, 0.125]);
     const stored = await chunks.replaceDocumentChunks('acme', document.id, 'local-test', [

@@ -88,7 +88,8 @@ export async function runService<C extends BaseServiceConfig>(definition: Servic
   @Module({ imports: [ServiceKitModule.forRoot(kit, server), definition.module] })
   class RootModule {}
 
-  const adapter = new FastifyAdapter({ bodyLimit: definition.http.bodyLimit });
+  // Job ids (ingest-<uuid>-<sha256>) are longer than Fastify's default 100-character path parameter.
+  const adapter = new FastifyAdapter({ bodyLimit: definition.http.bodyLimit, maxParamLength: 256 });
   const app = await NestFactory.create<NestFastifyApplication>(RootModule, adapter, {
     logger: new NestWinstonLogger(logger),
   });

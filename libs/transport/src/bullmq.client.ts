@@ -85,6 +85,7 @@ export class BullMqClient extends ClientProxy {
       ...contract.options,
       jobId: record.options.jobId,
       delay: record.options.delayMs,
+      priority: record.options.priority ?? contract.options.priority,
     });
     return { jobId: job.id } as T;
   }

@@ -1,7 +1,7 @@
 import type { EventJobName, PayloadIn, ReplyOf, RequestJobName } from '@quarry/contracts';
 import { lastValueFrom } from 'rxjs';
 import type { BullMqClient } from './bullmq.client';
-import { BullMqRecord } from './bullmq.record';
+import { BullMqRecord, type EmitOptions } from './bullmq.record';
 
 /**
  * The typed face of the BullMQ client proxy: the job name decides the payload and reply types, so
@@ -14,7 +14,7 @@ export class JobClient {
     return lastValueFrom(this.proxy.send<ReplyOf<N>, PayloadIn<N>>(name, payload));
   }
 
-  publish<N extends EventJobName>(name: N, payload: PayloadIn<N>, options: { jobId?: string; delayMs?: number } = {}): Promise<{ jobId: string }> {
+  publish<N extends EventJobName>(name: N, payload: PayloadIn<N>, options: EmitOptions = {}): Promise<{ jobId: string }> {
     return lastValueFrom(this.proxy.emit<{ jobId: string }>(name, new BullMqRecord(payload, options)));
   }
 

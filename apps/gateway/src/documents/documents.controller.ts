@@ -1,6 +1,8 @@
-import { Controller, Delete, Get, HttpCode, Param, Post, Query, Req } from '@nestjs/common';
+import { Controller, Delete, Get, HttpCode, Inject, Param, Post, Query, Req, Res } from '@nestjs/common';
 import { DocumentStatus } from '@quarry/contracts';
-import type { FastifyRequest } from 'fastify';
+import { SERVICE_CONFIG } from '@quarry/service-kit';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { GatewayConfig } from '../config';
 import { z } from 'zod';
 import { parseBody } from '../http/parse-body';
 import { Tenant } from '../http/tenant.decorator';
@@ -16,13 +18,33 @@ const DocumentId = z.uuid({ message: 'document id must be a UUID' });
 
 @Controller('api/documents')
 export class DocumentsController {
-  constructor(private readonly documents: DocumentsService) {}
+  constructor(
+    private readonly documents: DocumentsService,
+    @Inject(SERVICE_CONFIG) private readonly config: GatewayConfig,
+  ) {}
 
-  /** Stores the file and queues it for ingestion; poll GET /api/documents/:id for its status. */
+  /**
+   * Stores the file and queues it for ingestion (202); the same content again returns the existing
+   * document (200, `duplicate: true`). Follow it at GET /api/jobs/:jobId or its /events stream.
+   */
   @Post()
+  async upload(@Tenant() tenantId: string, @Req() request: FastifyRequest, @Res({ passthrough: true }) reply: FastifyReply) {
+    const form = await readUploadForm(request, { maxFiles: 1, maxFileBytes: this.config.MAX_UPLOAD_BYTES, maxTotalBytes: this.config.MAX_UPLOAD_BYTES });
+    const result = await this.documents.upload(tenantId, form.files[0], form);
+    void reply.status(result.duplicate ? 200 : 202);
+    return result;
+  }
+
+  /** Many files in one request (same tags and folder); each succeeds or fails on its own. */
+  @Post('batch')
   @HttpCode(202)
-  async upload(@Tenant() tenantId: string, @Req() request: FastifyRequest) {
-    return this.documents.upload(tenantId, await readUploadForm(request));
+  async uploadBatch(@Tenant() tenantId: string, @Req() request: FastifyRequest) {
+    const form = await readUploadForm(request, {
+      maxFiles: this.config.MAX_BATCH_FILES,
+      maxFileBytes: this.config.MAX_UPLOAD_BYTES,
+      maxTotalBytes: this.config.MAX_BATCH_BYTES,
+    });
+    return this.documents.uploadMany(tenantId, form.files, form);
   }
 
   @Get()

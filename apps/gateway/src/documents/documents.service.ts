@@ -1,14 +1,26 @@
 import { createHash } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import { type DocumentStatus, ErrorCode, JobName, ingestJobId } from '@quarry/contracts';
-import { DomainError } from '@quarry/domain';
+import { DomainError, isDomainError } from '@quarry/domain';
 import type { Logger } from '@quarry/observability';
 import { type DataSource, DocumentRepository, ProcessingJobRepository } from '@quarry/persistence';
 import { DATA_SOURCE, JOB_CLIENT, LOGGER } from '@quarry/service-kit';
 import type { JobClient } from '@quarry/transport';
 import { type DocumentView, toDocumentView } from './document-view';
 import { resolveMediaType } from './media-type';
-import type { UploadForm } from './upload-form';
+import type { UploadedFile } from './upload-form';
+
+export interface UploadResult {
+  documentId: string;
+  jobId: string;
+  status: DocumentStatus;
+  /** True when the tenant already had this content: the existing document is returned. */
+  duplicate: boolean;
+}
+
+// BullMQ serves lower priority numbers first. A tenant's N-th waiting document gets priority N, so
+// one tenant's big batch never starves another tenant's single upload (which gets priority 1).
+const MAX_PRIORITY = 2_097_151;
 
 /** Document use cases of the public API: upload (store, then queue ingestion), read, list, delete. */
 @Injectable()
@@ -25,17 +37,19 @@ export class DocumentsService {
     this.processing = new ProcessingJobRepository(dataSource);
   }
 
-  async upload(tenantId: string, form: UploadForm): Promise<{ documentId: string; jobId: string; status: DocumentStatus }> {
-    const mediaType = resolveMediaType(form.filename);
-    if (form.bytes.length === 0) throw new DomainError(ErrorCode.EmptyDocument, `"${form.filename}" is empty`);
-    const sha256 = createHash('sha256').update(form.bytes).digest('hex');
-    const document = await this.documents.createWithContent(
-      { tenantId, filename: form.filename, mediaType, sha256, tags: form.tags, folder: form.folder },
-      form.bytes,
+  async upload(tenantId: string, file: UploadedFile, placement: { tags: string[]; folder: string }): Promise<UploadResult> {
+    const mediaType = resolveMediaType(file.filename);
+    if (file.bytes.length === 0) throw new DomainError(ErrorCode.EmptyDocument, `"${file.filename}" is empty`);
+    const sha256 = createHash('sha256').update(file.bytes).digest('hex');
+    const { document, created } = await this.documents.createOrFindLive(
+      { tenantId, filename: file.filename, mediaType, sha256, tags: placement.tags, folder: placement.folder },
+      file.bytes,
     );
-    const jobId = ingestJobId(document.id, sha256);
+    const jobId = ingestJobId(document.id, document.sha256.trim());
+    if (!created) return { documentId: document.id, jobId, status: document.status, duplicate: true };
     try {
-      await this.jobs.publish(JobName.IngestDocument, { tenantId, documentId: document.id, sha256 }, { jobId });
+      const priority = Math.min(await this.documents.inFlightCount(tenantId), MAX_PRIORITY);
+      await this.jobs.publish(JobName.IngestDocument, { tenantId, documentId: document.id, sha256 }, { jobId, priority });
     } catch (error) {
       // The bytes are stored, so nothing is lost; the document says why it is not being processed.
       const reason = `could not be queued for ingestion: ${(error as Error).message}`;
@@ -43,7 +57,21 @@ export class DocumentsService {
       this.logger.error('enqueue failed after upload', { documentId: document.id, error: (error as Error).message });
       throw new DomainError(ErrorCode.ServiceUnavailable, `the document was stored but ${reason}`);
     }
-    return { documentId: document.id, jobId, status: document.status };
+    return { documentId: document.id, jobId, status: document.status, duplicate: false };
+  }
+
+  /** Uploads each file on its own: one bad file fails alone, with its reason, and the rest go on. */
+  async uploadMany(tenantId: string, files: UploadedFile[], placement: { tags: string[]; folder: string }) {
+    const results = [];
+    for (const file of files) {
+      try {
+        results.push({ filename: file.filename, ...(await this.upload(tenantId, file, placement)) });
+      } catch (error) {
+        if (!isDomainError(error)) throw error;
+        results.push({ filename: file.filename, error: { code: error.code, message: error.message } });
+      }
+    }
+    return { documents: results };
   }
 
   async get(tenantId: string, id: string): Promise<DocumentView & { processing: unknown[] }> {

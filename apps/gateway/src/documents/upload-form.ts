@@ -1,13 +1,17 @@
-import type { MultipartFile } from '@fastify/multipart';
 import { ErrorCode } from '@quarry/contracts';
 import { DomainError } from '@quarry/domain';
 import type { FastifyRequest } from 'fastify';
 import { z } from 'zod';
 
-export interface UploadForm {
+export interface UploadedFile {
   filename: string;
   clientMediaType: string;
   bytes: Buffer;
+}
+
+/** The files of one upload request and the tags and folder that apply to all of them. */
+export interface UploadForm {
+  files: UploadedFile[];
   tags: string[];
   folder: string;
 }
@@ -51,15 +55,16 @@ export function parseFolder(value: string): string {
 }
 
 const ONE_FILE = 'send one file per request to this endpoint';
+const tooManyFiles = (maxFiles: number) => (maxFiles === 1 ? ONE_FILE : `send at most ${maxFiles} files per request`);
 
 /**
  * @fastify/multipart reports too many files, fields or parts as a 413, which the API would answer
  * as "larger than MAX_UPLOAD_BYTES"; these are malformed forms instead.
  */
-function countLimitError(error: unknown): DomainError | undefined {
+function countLimitError(error: unknown, maxFiles: number): DomainError | undefined {
   switch ((error as { code?: unknown } | null)?.code) {
     case 'FST_FILES_LIMIT':
-      return new DomainError(ErrorCode.InvalidPayload, ONE_FILE);
+      return new DomainError(ErrorCode.InvalidPayload, tooManyFiles(maxFiles));
     case 'FST_FIELDS_LIMIT':
     case 'FST_PARTS_LIMIT':
       return new DomainError(ErrorCode.InvalidPayload, 'the form has too many fields; send a "file" part and optional "tags" and "folder"');
@@ -69,20 +74,30 @@ function countLimitError(error: unknown): DomainError | undefined {
 }
 
 /**
- * Reads a multipart upload: one `file` part plus optional `tags` and `folder` fields. The file is
- * buffered up to the configured size limit; past it @fastify/multipart stops reading and the
- * request fails with 413.
+ * Reads a multipart upload: up to `maxFiles` file parts plus optional `tags` and `folder` fields.
+ * Each file is buffered up to the configured size limit (past it @fastify/multipart stops reading
+ * and the request fails with 413), and the whole request up to `maxTotalBytes`.
  */
-export async function readUploadForm(request: FastifyRequest): Promise<UploadForm> {
+export async function readUploadForm(
+  request: FastifyRequest,
+  limits: { maxFiles: number; maxFileBytes: number; maxTotalBytes: number },
+): Promise<UploadForm> {
   if (!request.isMultipart()) throw new DomainError(ErrorCode.InvalidPayload, 'expected a multipart/form-data body with a "file" part');
-  let file: { part: MultipartFile; bytes: Buffer } | undefined;
+  const files: UploadedFile[] = [];
   const tagValues: string[] = [];
   let folder = '/';
+  let totalBytes = 0;
   try {
-    for await (const part of request.parts()) {
+    // Per-request limits replace the registered ones as a whole, so all of them are given here.
+    for await (const part of request.parts({ limits: { files: limits.maxFiles, fileSize: limits.maxFileBytes, fields: 20, fieldSize: 64 * 1024 } })) {
       if (part.type === 'file') {
-        if (file) throw new DomainError(ErrorCode.InvalidPayload, ONE_FILE);
-        file = { part, bytes: await part.toBuffer() };
+        if (files.length >= limits.maxFiles) throw new DomainError(ErrorCode.InvalidPayload, tooManyFiles(limits.maxFiles));
+        const bytes = await part.toBuffer();
+        totalBytes += bytes.length;
+        if (totalBytes > limits.maxTotalBytes) {
+          throw new DomainError(ErrorCode.PayloadTooLarge, `the files of one request may total at most ${limits.maxTotalBytes} bytes`);
+        }
+        files.push({ filename: part.filename || 'upload', clientMediaType: part.mimetype, bytes });
       } else {
         const raw: unknown = part.value;
         const value = typeof raw === 'string' ? raw : '';
@@ -91,14 +106,8 @@ export async function readUploadForm(request: FastifyRequest): Promise<UploadFor
       }
     }
   } catch (error) {
-    throw countLimitError(error) ?? error;
+    throw countLimitError(error, limits.maxFiles) ?? error;
   }
-  if (!file) throw new DomainError(ErrorCode.InvalidPayload, 'the "file" part is missing');
-  return {
-    filename: file.part.filename || 'upload',
-    clientMediaType: file.part.mimetype,
-    bytes: file.bytes,
-    tags: parseTags(tagValues),
-    folder: parseFolder(folder),
-  };
+  if (files.length === 0) throw new DomainError(ErrorCode.InvalidPayload, 'the "file" part is missing');
+  return { files, tags: parseTags(tagValues), folder: parseFolder(folder) };
 }

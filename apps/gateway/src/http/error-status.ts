@@ -14,6 +14,7 @@ export const HTTP_STATUS_OF: Record<ErrorCode, number> = {
   [ErrorCode.ResourceLimit]: 422,
   [ErrorCode.ParseTimeout]: 422,
   [ErrorCode.Cancelled]: 409,
+  [ErrorCode.Conflict]: 409,
   [ErrorCode.Internal]: 500,
   [ErrorCode.UpstreamModelError]: 502,
   [ErrorCode.ServiceUnavailable]: 503,

@@ -27,6 +27,15 @@ export class HousekeepingSchedule implements OnApplicationBootstrap {
       { every: this.config.HOUSEKEEPING_EVERY_MS },
       { name: JobName.PurgeQueryLog, data: {}, opts: contract.options },
     );
-    this.logger.info('housekeeping scheduled', { job: JobName.PurgeQueryLog, everyMs: this.config.HOUSEKEEPING_EVERY_MS });
+    const reconcile = jobContracts[JobName.ReconcileDocuments];
+    await queue.upsertJobScheduler(
+      'reconcile-documents',
+      { every: this.config.RECONCILE_EVERY_MS },
+      { name: JobName.ReconcileDocuments, data: {}, opts: reconcile.options },
+    );
+    this.logger.info('housekeeping scheduled', {
+      [JobName.PurgeQueryLog]: this.config.HOUSEKEEPING_EVERY_MS,
+      [JobName.ReconcileDocuments]: this.config.RECONCILE_EVERY_MS,
+    });
   }
 }

@@ -36,6 +36,20 @@ export class DocumentEntity {
   @Column({ name: 'chunk_count', type: 'integer', default: 0 })
   chunkCount!: number;
 
+  /** The pipeline step the document is in (or last reached): parse, chunk, embed, index. */
+  @Column({ type: 'text', nullable: true })
+  stage!: string | null;
+
+  @Column({ type: 'smallint', default: 0 })
+  progress!: number;
+
+  /** Summary, language, tags and structure found by document analysis. */
+  @Column({ type: 'jsonb', nullable: true })
+  analysis!: Record<string, unknown> | null;
+
+  @Column({ name: 'page_count', type: 'integer', nullable: true })
+  pageCount!: number | null;
+
   @CreateDateColumn({ name: 'created_at', type: 'timestamptz' })
   createdAt!: Date;
 

@@ -1,7 +1,9 @@
 import { ChunkEntity } from './chunk.entity';
 import { ConversationEntity } from './conversation.entity';
+import { DocumentArtifactEntity } from './document-artifact.entity';
 import { DocumentContentEntity } from './document-content.entity';
 import { DocumentEntity } from './document.entity';
+import { EmbeddingCacheEntity } from './embedding-cache.entity';
 import { IndexChangeEntity } from './index-change.entity';
 import { MessageEntity } from './message.entity';
 import { ProcessingJobEntity } from './processing-job.entity';
@@ -10,6 +12,8 @@ import { TenantEntity } from './tenant.entity';
 
 export {
   ChunkEntity,
+  DocumentArtifactEntity,
+  EmbeddingCacheEntity,
   ConversationEntity,
   DocumentContentEntity,
   DocumentEntity,
@@ -24,7 +28,9 @@ export const ALL_ENTITIES = [
   TenantEntity,
   DocumentEntity,
   DocumentContentEntity,
+  DocumentArtifactEntity,
   ChunkEntity,
+  EmbeddingCacheEntity,
   IndexChangeEntity,
   ProcessingJobEntity,
   ConversationEntity,

@@ -1,4 +1,5 @@
 import { InitialSchema1763700000000 } from './1763700000000-initial-schema';
+import { StagedIngestion1763800000000 } from './1763800000000-staged-ingestion';
 
 /** Every migration, in order. New migrations are appended here. */
-export const ALL_MIGRATIONS = [InitialSchema1763700000000];
+export const ALL_MIGRATIONS = [InitialSchema1763700000000, StagedIngestion1763800000000];

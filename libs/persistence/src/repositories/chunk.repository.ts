@@ -1,6 +1,7 @@
 import type { DataSource } from 'typeorm';
 import type { QueryDeepPartialEntity } from 'typeorm/query-builder/QueryPartialEntity';
 import { ChunkEntity } from '../entities/chunk.entity';
+import { DocumentArtifactEntity } from '../entities/document-artifact.entity';
 import { DocumentEntity } from '../entities/document.entity';
 import { IndexChangeEntity } from '../entities/index-change.entity';
 
@@ -62,10 +63,22 @@ export class ChunkRepository {
    * see the old chunks or the new ones, never a mix, and a retry of the step is harmless.
    * Returns false (writing nothing) when the document was deleted meanwhile.
    */
-  async replaceDocumentChunks(tenantId: string, documentId: string, embeddingModel: string, chunks: NewChunk[]): Promise<boolean> {
+  async replaceDocumentChunks(
+    tenantId: string,
+    documentId: string,
+    embeddingModel: string,
+    chunks: NewChunk[],
+    expectedSha256?: string,
+  ): Promise<boolean> {
     return this.dataSource.transaction(async (manager) => {
-      const locked: unknown[] = await manager.query('SELECT id FROM documents WHERE id = $1 FOR UPDATE', [documentId]);
-      if (locked.length === 0) return false;
+      // The row lock orders this write against a concurrent cancel or delete of the document.
+      const locked: Array<{ status: string; sha256: string }> = await manager.query(
+        'SELECT status, sha256 FROM documents WHERE id = $1 FOR UPDATE',
+        [documentId],
+      );
+      const current = locked[0];
+      if (!current || current.status === 'cancelled' || current.status === 'failed') return false;
+      if (expectedSha256 && current.sha256 !== expectedSha256) return false;
       await manager.delete(ChunkEntity, { documentId });
       for (let start = 0; start < chunks.length; start += 500) {
         const rows = chunks.slice(start, start + 500).map((chunk): QueryDeepPartialEntity<ChunkEntity> => ({
@@ -80,7 +93,12 @@ export class ChunkRepository {
         }));
         await manager.insert(ChunkEntity, rows);
       }
-      await manager.update(DocumentEntity, { id: documentId }, { status: 'indexed', error: null, chunkCount: chunks.length, indexedAt: new Date() });
+      await manager.update(
+        DocumentEntity,
+        { id: documentId },
+        { status: 'indexed', error: null, chunkCount: chunks.length, indexedAt: new Date(), stage: 'index', progress: 100 },
+      );
+      await manager.delete(DocumentArtifactEntity, { documentId });
       await manager.insert(IndexChangeEntity, { tenantId, documentId, kind: 'upsert' });
       return true;
     });

@@ -1,5 +1,7 @@
 import type { DocumentStatus } from '@quarry/contracts';
-import type { DataSource, EntityManager } from 'typeorm';
+import { type DataSource, type EntityManager, In } from 'typeorm';
+import type { QueryDeepPartialEntity } from 'typeorm/query-builder/QueryPartialEntity';
+import { DocumentArtifactEntity } from '../entities/document-artifact.entity';
 import { DocumentContentEntity } from '../entities/document-content.entity';
 import { DocumentEntity } from '../entities/document.entity';
 import { IndexChangeEntity } from '../entities/index-change.entity';
@@ -14,6 +16,8 @@ export interface NewDocument {
   folder: string;
 }
 
+const LIVE: DocumentStatus[] = ['queued', 'processing', 'indexed'];
+
 export interface DocumentPage {
   items: DocumentEntity[];
   total: number;
@@ -23,7 +27,31 @@ export interface DocumentPage {
 export class DocumentRepository {
   constructor(private readonly dataSource: DataSource) {}
 
-  /** Stores the document row and its original bytes in one transaction (tenant created on first use). */
+  /**
+   * Stores a new document with its original bytes, unless the tenant already has a live document
+   * with the same content: then that one is returned (`created: false`) and nothing is written. A
+   * unique index decides between concurrent uploads of the same file, so exactly one is created.
+   */
+  async createOrFindLive(input: NewDocument, bytes: Buffer): Promise<{ document: DocumentEntity; created: boolean }> {
+    return this.dataSource.transaction(async (manager) => {
+      await ensureTenant(manager, input.tenantId);
+      const inserted: Array<{ id: string }> = await manager.query(
+        `INSERT INTO documents (tenant_id, filename, media_type, size_bytes, sha256, tags, folder, status)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, 'queued')
+         ON CONFLICT (tenant_id, sha256) WHERE status IN ('queued', 'processing', 'indexed') DO NOTHING
+         RETURNING id`,
+        [input.tenantId, input.filename, input.mediaType, bytes.length, input.sha256, input.tags, input.folder],
+      );
+      if (inserted.length === 0) {
+        const existing = await manager.findOneByOrFail(DocumentEntity, { tenantId: input.tenantId, sha256: input.sha256, status: In(LIVE) });
+        return { document: existing, created: false };
+      }
+      await manager.insert(DocumentContentEntity, { documentId: inserted[0].id, bytes });
+      return { document: await manager.findOneByOrFail(DocumentEntity, { id: inserted[0].id }), created: true };
+    });
+  }
+
+  /** Stores the document and its bytes without the dedup check (tests and imports). */
   async createWithContent(input: NewDocument, bytes: Buffer): Promise<DocumentEntity> {
     return this.dataSource.transaction(async (manager) => {
       await ensureTenant(manager, input.tenantId);
@@ -53,19 +81,93 @@ export class DocumentRepository {
     return row?.bytes ?? null;
   }
 
-  /** Moves a queued (or retried) document to processing; false if it is gone or already final. */
-  async markProcessing(id: string): Promise<boolean> {
+  /**
+   * Records that a pipeline step started on this content. False (and nothing written) when the
+   * document is gone, holds other content, or is final (indexed, failed, cancelled).
+   */
+  async enterStage(id: string, sha256: string, stage: string, progress: number): Promise<boolean> {
     const result = await this.dataSource
       .createQueryBuilder()
       .update(DocumentEntity)
-      .set({ status: 'processing', error: null })
-      .where('id = :id AND status IN (:...from)', { id, from: ['queued', 'processing'] })
+      .set({ status: 'processing', stage, progress, error: null })
+      .where('id = :id AND sha256 = :sha256 AND status IN (:...live)', { id, sha256, live: ['queued', 'processing'] })
       .execute();
     return (result.affected ?? 0) > 0;
   }
 
-  async markFailed(id: string, error: string): Promise<void> {
-    await this.dataSource.getRepository(DocumentEntity).update({ id }, { status: 'failed', error: error.slice(0, 2000) });
+  async setProgress(id: string, progress: number): Promise<void> {
+    await this.dataSource
+      .createQueryBuilder()
+      .update(DocumentEntity)
+      .set({ progress: Math.max(0, Math.min(100, Math.round(progress))) })
+      .where('id = :id AND status = :status', { id, status: 'processing' })
+      .execute();
+  }
+
+  /** Current status, or undefined when the document is gone; cheap enough to poll during work. */
+  async statusOf(id: string): Promise<DocumentStatus | undefined> {
+    const rows: Array<{ status: DocumentStatus }> = await this.dataSource.query('SELECT status FROM documents WHERE id = $1', [id]);
+    return rows[0]?.status;
+  }
+
+  /** Marks a live document failed with a readable reason; a cancelled or indexed one stays as it is. */
+  async markFailed(id: string, error: string): Promise<boolean> {
+    const result = await this.dataSource
+      .createQueryBuilder()
+      .update(DocumentEntity)
+      .set({ status: 'failed', error: error.slice(0, 2000) })
+      .where('id = :id AND status IN (:...live)', { id, live: ['queued', 'processing'] })
+      .execute();
+    return (result.affected ?? 0) > 0;
+  }
+
+  /** Cancels a document that is still queued or processing; its partial work is deleted. */
+  async cancel(tenantId: string, id: string): Promise<boolean> {
+    return this.dataSource.transaction(async (manager) => {
+      const result = await manager
+        .createQueryBuilder()
+        .update(DocumentEntity)
+        .set({ status: 'cancelled', error: 'cancelled by request' })
+        .where('id = :id AND tenant_id = :tenantId AND status IN (:...live)', { id, tenantId, live: ['queued', 'processing'] })
+        .execute();
+      if ((result.affected ?? 0) === 0) return false;
+      await manager.delete(DocumentArtifactEntity, { documentId: id });
+      return true;
+    });
+  }
+
+  async saveAnalysis(id: string, analysis: Record<string, unknown>): Promise<void> {
+    await this.dataSource.getRepository(DocumentEntity).update({ id }, { analysis: analysis as QueryDeepPartialEntity<Record<string, unknown>> });
+  }
+
+  async setPageCount(id: string, pageCount: number | null): Promise<void> {
+    await this.dataSource.getRepository(DocumentEntity).update({ id }, { pageCount });
+  }
+
+  /** Documents still queued or processing whose row has not changed for `seconds` (crash, lost job). */
+  findStuck(seconds: number, limit = 500): Promise<DocumentEntity[]> {
+    return this.dataSource
+      .getRepository(DocumentEntity)
+      .createQueryBuilder('d')
+      .where('d.status IN (:...live)', { live: ['queued', 'processing'] })
+      .andWhere(`d.updated_at < now() - make_interval(secs => :seconds)`, { seconds })
+      .orderBy('d.updated_at', 'ASC')
+      .limit(limit)
+      .getMany();
+  }
+
+  /** Marks a live document as looked at now, so the reconciler does not re-drive it again at once. */
+  async touch(id: string): Promise<void> {
+    await this.dataSource.query(`UPDATE documents SET updated_at = now() WHERE id = $1 AND status IN ('queued', 'processing')`, [id]);
+  }
+
+  /** Live documents of a tenant that are still waiting or in work: the tenant's share of the queue. */
+  async inFlightCount(tenantId: string): Promise<number> {
+    const rows: Array<{ count: string }> = await this.dataSource.query(
+      `SELECT count(*)::text AS count FROM documents WHERE tenant_id = $1 AND status IN ('queued', 'processing')`,
+      [tenantId],
+    );
+    return Number(rows[0]?.count ?? 0);
   }
 
   /** Deletes the document, its bytes and chunks, and tells every retrieval replica to drop it. */

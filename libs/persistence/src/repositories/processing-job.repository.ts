@@ -23,6 +23,11 @@ export class ProcessingJobRepository {
       .update({ id }, { status: outcome.status, error: outcome.error?.slice(0, 2000) ?? null, finishedAt: new Date() });
   }
 
+  /** How many attempts a step has had on a document (to give up on one that keeps crashing workers). */
+  async attemptCount(documentId: string, kind: string): Promise<number> {
+    return this.dataSource.getRepository(ProcessingJobEntity).countBy({ documentId, kind });
+  }
+
   forDocument(documentId: string): Promise<ProcessingJobEntity[]> {
     return this.dataSource.getRepository(ProcessingJobEntity).find({ where: { documentId }, order: { startedAt: 'DESC' }, take: 20 });
   }

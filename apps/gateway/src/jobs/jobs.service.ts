@@ -1,0 +1,81 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { ErrorCode, INGESTION_STAGES, QueueName, parseIngestJobId, stageJobId } from '@quarry/contracts';
+import { DomainError } from '@quarry/domain';
+import { type DataSource, type DocumentEntity, DocumentRepository, ProcessingJobRepository } from '@quarry/persistence';
+import { DATA_SOURCE, JOB_CLIENT } from '@quarry/service-kit';
+import type { JobClient, QueueRegistry } from '@quarry/transport';
+
+export interface JobView {
+  id: string;
+  documentId: string;
+  status: string;
+  stage: string | null;
+  progress: number;
+  error: string | null;
+  updatedAt: string;
+  attempts: Array<{ stage: string; attempt: number; status: string; error: string | null }>;
+}
+
+const TERMINAL = new Set(['indexed', 'failed', 'cancelled']);
+
+/** An ingestion job as the API shows it: the pipeline run of one document's content. */
+@Injectable()
+export class JobsService {
+  private readonly documents: DocumentRepository;
+  private readonly processing: ProcessingJobRepository;
+
+  constructor(
+    @Inject(DATA_SOURCE) dataSource: DataSource,
+    @Inject(JOB_CLIENT) private readonly jobs: JobClient,
+  ) {
+    this.documents = new DocumentRepository(dataSource);
+    this.processing = new ProcessingJobRepository(dataSource);
+  }
+
+  static isTerminal(view: JobView): boolean {
+    return TERMINAL.has(view.status);
+  }
+
+  async get(tenantId: string, jobId: string): Promise<JobView> {
+    const document = await this.documentOf(tenantId, jobId);
+    const runs = await this.processing.forDocument(document.id);
+    return {
+      id: jobId,
+      documentId: document.id,
+      status: document.status,
+      stage: document.stage,
+      progress: document.status === 'indexed' ? 100 : document.progress,
+      error: document.error,
+      updatedAt: document.updatedAt.toISOString(),
+      attempts: runs.map((run) => ({ stage: run.kind, attempt: run.attempt, status: run.status, error: run.error })),
+    };
+  }
+
+  /**
+   * Cancels a queued or running job: the document becomes `cancelled` at once (its partial work is
+   * deleted), waiting stage jobs are removed from the queue, and a running step notices within a
+   * fraction of a second and stops. Cancelling a finished job is a conflict.
+   */
+  async cancel(tenantId: string, jobId: string): Promise<JobView> {
+    const document = await this.documentOf(tenantId, jobId);
+    if (!(await this.documents.cancel(tenantId, document.id))) {
+      throw new DomainError(ErrorCode.Conflict, `job ${jobId} is already ${document.status}; nothing to cancel`);
+    }
+    const queue = this.jobs.proxy.unwrap<QueueRegistry>().queue(QueueName.Ingestion);
+    await Promise.all(
+      INGESTION_STAGES.map(async (stage) => {
+        const job = await queue.getJob(stageJobId(stage, document.id, document.sha256.trim()));
+        // A running step's job is locked; it stops by itself when it sees the cancellation.
+        await job?.remove().catch(() => undefined);
+      }),
+    );
+    return this.get(tenantId, jobId);
+  }
+
+  private async documentOf(tenantId: string, jobId: string): Promise<DocumentEntity> {
+    const parsed = parseIngestJobId(jobId);
+    const document = parsed ? await this.documents.findById(tenantId, parsed.documentId) : null;
+    if (!parsed || !document || document.sha256.trim() !== parsed.sha256) throw new DomainError(ErrorCode.NotFound, `job ${jobId} not found`);
+    return document;
+  }
+}

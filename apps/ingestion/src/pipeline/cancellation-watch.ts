@@ -1,0 +1,29 @@
+import type { DocumentRepository } from '@quarry/persistence';
+
+/**
+ * Aborts a step's signal as soon as its document stops being `processing` (cancelled, deleted),
+ * so long work (parsing, embedding) really stops instead of finishing for nobody.
+ */
+export class CancellationWatch {
+  private readonly controller = new AbortController();
+  private readonly timer: NodeJS.Timeout;
+
+  constructor(documents: DocumentRepository, documentId: string, intervalMs = 250) {
+    this.timer = setInterval(() => {
+      documents.statusOf(documentId).then(
+        (status) => {
+          if (status !== 'processing') this.controller.abort(new Error(`document is ${status ?? 'deleted'}`));
+        },
+        () => undefined,
+      );
+    }, intervalMs);
+  }
+
+  get signal(): AbortSignal {
+    return this.controller.signal;
+  }
+
+  stop(): void {
+    clearInterval(this.timer);
+  }
+}

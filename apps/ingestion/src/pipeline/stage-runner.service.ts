@@ -1,0 +1,110 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { ErrorCode, type IngestDocumentPayload, type IngestionStage, JobName, STAGE_JOB_NAME, stageJobId } from '@quarry/contracts';
+import { DomainError, isDomainError } from '@quarry/domain';
+import type { Logger, ServiceMetrics } from '@quarry/observability';
+import { ArtifactRepository, type DataSource, DocumentRepository, ProcessingJobRepository } from '@quarry/persistence';
+import { DATA_SOURCE, JOB_CLIENT, LOGGER, METRICS } from '@quarry/service-kit';
+import type { JobClient } from '@quarry/transport';
+import { CancellationWatch } from './cancellation-watch';
+import { type PipelineStage, STAGE_PROGRESS } from './stage';
+
+export interface StageJob {
+  payload: IngestDocumentPayload;
+  queueJobId: string;
+  attempt: number;
+  isFinalAttempt: boolean;
+  priority?: number;
+}
+
+const NEXT_STAGE: Record<IngestionStage, IngestionStage | undefined> = { parse: 'chunk', chunk: 'embed', embed: 'index', index: undefined };
+
+/**
+ * Runs one pipeline step for one document: guards on persisted state (gone, other content, final:
+ * do nothing, so re-delivery is harmless), records the attempt, watches for cancellation, then
+ * chains the next step with a deterministic job id. A permanent error, or a transient one on the
+ * last attempt, fails the document with a readable reason and deletes its partial work; a
+ * transient one otherwise is rethrown so BullMQ retries just this step.
+ */
+@Injectable()
+export class StageRunner {
+  private readonly documents: DocumentRepository;
+  private readonly artifacts: ArtifactRepository;
+  private readonly attempts: ProcessingJobRepository;
+
+  constructor(
+    @Inject(DATA_SOURCE) dataSource: DataSource,
+    @Inject(JOB_CLIENT) private readonly jobs: JobClient,
+    @Inject(LOGGER) private readonly logger: Logger,
+    @Inject(METRICS) private readonly metrics: ServiceMetrics,
+  ) {
+    this.documents = new DocumentRepository(dataSource);
+    this.artifacts = new ArtifactRepository(dataSource);
+    this.attempts = new ProcessingJobRepository(dataSource);
+  }
+
+  async run(stage: PipelineStage, job: StageJob): Promise<void> {
+    const { payload } = job;
+    const document = await this.documents.findById(payload.tenantId, payload.documentId);
+    const progress = STAGE_PROGRESS[stage.name];
+    if (!document || !(await this.documents.enterStage(document.id, payload.sha256, stage.name, progress.from))) {
+      this.logger.info('step skipped: document gone, replaced or final', { stage: stage.name, documentId: payload.documentId, status: document?.status });
+      return;
+    }
+    const attemptId = await this.attempts.start({
+      documentId: document.id,
+      queueJobId: job.queueJobId,
+      kind: stage.name,
+      attempt: job.attempt,
+      correlationId: payload.correlationId,
+    });
+    const watch = new CancellationWatch(this.documents, document.id);
+    try {
+      await stage.run({
+        document,
+        payload,
+        signal: watch.signal,
+        reportProgress: (fraction) => this.documents.setProgress(document.id, progress.from + fraction * (progress.to - progress.from)),
+      });
+      if (watch.signal.aborted) throw new DomainError(ErrorCode.Cancelled, 'cancelled while running');
+      await this.attempts.finish(attemptId, { status: 'completed' });
+      await this.chainNext(stage.name, job);
+    } catch (error) {
+      await this.handleFailure(stage.name, job, attemptId, error);
+    } finally {
+      watch.stop();
+    }
+  }
+
+  private async chainNext(stage: IngestionStage, job: StageJob): Promise<void> {
+    const next = NEXT_STAGE[stage];
+    const { payload } = job;
+    if (!next) {
+      this.metrics.documentsTotal.inc({ outcome: 'indexed' });
+      this.logger.info('document indexed', { documentId: payload.documentId });
+      await this.jobs.publish(JobName.AnalyzeDocument, payload, { jobId: stageJobId('analyze', payload.documentId, payload.sha256) });
+      return;
+    }
+    await this.jobs.publish(STAGE_JOB_NAME[next], payload, { jobId: stageJobId(next, payload.documentId, payload.sha256), priority: job.priority });
+  }
+
+  private async handleFailure(stage: IngestionStage, job: StageJob, attemptId: string, error: unknown): Promise<void> {
+    const { payload } = job;
+    const status = await this.documents.statusOf(payload.documentId);
+    if (status !== 'processing') {
+      // Cancelled or deleted while this step ran: the stop was asked for, nothing failed.
+      await this.attempts.finish(attemptId, { status: 'failed', error: `stopped: document is ${status ?? 'deleted'}` }).catch(() => undefined);
+      this.logger.info('step stopped: document no longer processing', { stage, documentId: payload.documentId, status });
+      return;
+    }
+    const message = isDomainError(error) ? error.message : `${stage} step failed: ${(error as Error).message}`;
+    await this.attempts.finish(attemptId, { status: 'failed', error: message });
+    const permanent = isDomainError(error) && error.permanent;
+    if (permanent || job.isFinalAttempt) {
+      if (await this.documents.markFailed(payload.documentId, message)) {
+        await this.artifacts.deleteAll(payload.documentId);
+        this.metrics.documentsTotal.inc({ outcome: 'failed' });
+      }
+    }
+    throw error;
+  }
+}

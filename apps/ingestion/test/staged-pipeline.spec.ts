@@ -1,0 +1,246 @@
+import { createHash } from 'node:crypto';
+import { ErrorCode, type IngestDocumentPayload, type IngestionStage, QueueName, stageJobId } from '@quarry/contracts';
+import { type Embedder, LocalHashingEmbedder } from '@quarry/llm';
+import { ServiceMetrics, createLogger } from '@quarry/observability';
+import {
+  type DataSource,
+  DocumentRepository,
+  EmbeddingCacheRepository,
+  ProcessingJobRepository,
+  createDataSource,
+  runMigrationsExclusively,
+} from '@quarry/persistence';
+import { type TestRedisPrefix, type TestSchema, createTestRedisPrefix, createTestSchema, waitFor } from '@quarry/testing';
+import { BullMqClient, JobClient, type QueueRegistry } from '@quarry/transport';
+import { DocumentChunker } from '../src/chunking/document-chunker';
+import { TokenCounter } from '../src/chunking/token-counter';
+import { CachedEmbedder } from '../src/embedding/cached-embedder';
+import { TextDocumentParser } from '../src/parsing/text-document-parser';
+import type { PipelineStage } from '../src/pipeline/stage';
+import { StageRunner } from '../src/pipeline/stage-runner.service';
+import { ChunkStage } from '../src/stages/chunk.stage';
+import { EmbedStage } from '../src/stages/embed.stage';
+import { IndexStage } from '../src/stages/index.stage';
+import { ParseStage } from '../src/stages/parse.stage';
+
+const TENANT = 'acme';
+const HANDBOOK = `# Employee Handbook
+
+Welcome to the company. This handbook explains how we work together.
+
+## Vacation
+
+Employees receive 27 days of paid vacation per year. Vacation requests go to your manager at least two
+weeks ahead. Public holidays do not count as vacation days.
+
+### Carry-over
+
+Up to five unused vacation days carry over into the next calendar year; the rest expire on March 31.
+`;
+
+/** An embedder that fails its first `failures` calls, or waits for `gate` before answering. */
+class ScriptedEmbedder implements Embedder {
+  readonly model: string;
+  readonly dimensions: number;
+  calls = 0;
+  gate: Promise<void> | undefined;
+
+  constructor(
+    private readonly inner: Embedder,
+    public failures = 0,
+  ) {
+    this.model = inner.model;
+    this.dimensions = inner.dimensions;
+  }
+
+  async embed(texts: string[]): Promise<Float32Array[]> {
+    this.calls++;
+    if (this.gate) await this.gate;
+    if (this.failures > 0) {
+      this.failures--;
+      throw new Error('connect ECONNRESET 10.0.0.7:443');
+    }
+    return this.inner.embed(texts);
+  }
+}
+
+describe('staged ingestion pipeline (real Postgres and Redis)', () => {
+  let schema: TestSchema;
+  let redis: TestRedisPrefix;
+  let dataSource: DataSource;
+  let documents: DocumentRepository;
+  let client: BullMqClient;
+  let tokens: TokenCounter;
+  const logger = createLogger({ service: 'ingestion-test', level: 'error', silent: true });
+  const local = new LocalHashingEmbedder({ dimensions: 64 });
+  let jobCounter = 0;
+
+  beforeAll(async () => {
+    schema = await createTestSchema('stages');
+    redis = createTestRedisPrefix('stages');
+    dataSource = await createDataSource({ url: schema.url, schema: schema.schema, poolMax: 6, statementTimeoutMs: 10_000, applicationName: 'test' }).initialize();
+    await runMigrationsExclusively(dataSource);
+    documents = new DocumentRepository(dataSource);
+    client = new BullMqClient({ url: redis.url, prefix: redis.prefix, requestTimeoutMs: 5000 });
+    tokens = new TokenCounter();
+  });
+
+  afterAll(async () => {
+    tokens?.dispose();
+    await client?.close();
+    await dataSource?.destroy();
+    await redis?.cleanup();
+    await schema?.drop();
+  });
+
+  function pipeline(embedder: Embedder = local) {
+    const metrics = new ServiceMetrics('ingestion');
+    const runner = new StageRunner(dataSource, new JobClient(client), logger, metrics);
+    const stages: Record<IngestionStage, PipelineStage> = {
+      parse: new ParseStage(dataSource, new TextDocumentParser()),
+      chunk: new ChunkStage(dataSource, new DocumentChunker(tokens, { chunkSizeTokens: 40, chunkOverlapTokens: 8 })),
+      embed: new EmbedStage(dataSource, embedder),
+      index: new IndexStage(dataSource),
+    };
+    const step = (stage: IngestionStage, payload: IngestDocumentPayload, attempt = 1, isFinalAttempt = false) =>
+      runner.run(stages[stage], { payload, queueJobId: `${stage}-${++jobCounter}`, attempt, isFinalAttempt });
+    return { metrics, step };
+  }
+
+  async function store(filename: string, content: string) {
+    const bytes = Buffer.from(content, 'utf8');
+    const sha256 = createHash('sha256').update(bytes).digest('hex');
+    const { document } = await documents.createOrFindLive({ tenantId: TENANT, filename, mediaType: 'text/markdown', sha256, tags: [], folder: '/' }, bytes);
+    return { document, payload: { tenantId: TENANT, documentId: document.id, sha256 } };
+  }
+
+  const attemptsOf = async (documentId: string) =>
+    (await new ProcessingJobRepository(dataSource).forDocument(documentId)).map((run) => `${run.kind}#${run.attempt}:${run.status}`).sort();
+  const artifactKinds = async (documentId: string) =>
+    (await dataSource.query<Array<{ kind: string }>>('SELECT kind FROM document_artifacts WHERE document_id = $1 ORDER BY kind', [documentId])).map(
+      (row) => row.kind,
+    );
+  const chunkCount = async (documentId: string) =>
+    Number((await dataSource.query<Array<{ count: string }>>('SELECT count(*) FROM chunks WHERE document_id = $1', [documentId]))[0].count);
+  const queued = (jobId: string) => client.unwrap<QueueRegistry>().queue(QueueName.Ingestion).getJob(jobId);
+
+  it('runs parse → chunk → embed → index as chained jobs with deterministic ids', async () => {
+    const { document, payload } = await store('handbook.md', HANDBOOK);
+    const { step } = pipeline();
+    for (const stage of ['parse', 'chunk', 'embed', 'index'] as const) await step(stage, payload);
+
+    for (const next of ['chunk', 'embed', 'index', 'analyze'] as const) {
+      expect((await queued(stageJobId(next, document.id, payload.sha256)))?.data).toMatchObject(payload);
+    }
+    const indexed = await documents.findById(TENANT, document.id);
+    expect(indexed).toMatchObject({ status: 'indexed', stage: 'index', progress: 100, error: null });
+    expect(indexed?.chunkCount).toBe(await chunkCount(document.id));
+    expect(indexed?.analysis).toMatchObject({ method: 'heuristic', language: 'en', structure: 'structured' });
+    expect(await artifactKinds(document.id)).toEqual([]);
+    expect(await attemptsOf(document.id)).toEqual(['chunk#1:completed', 'embed#1:completed', 'index#1:completed', 'parse#1:completed']);
+    const [vacation] = await dataSource.query<Array<{ provenance: { headingPath: string[] } }>>(
+      `SELECT provenance FROM chunks WHERE document_id = $1 AND text LIKE '%27 days%'`,
+      [document.id],
+    );
+    expect(vacation.provenance.headingPath).toEqual(['Employee Handbook', 'Vacation']);
+  });
+
+  it('retries only the failed step: a flaky embed re-runs embed, not parse or chunk', async () => {
+    const { document, payload } = await store('flaky.md', `${HANDBOOK}\nFlaky edition.`);
+    const flaky = new ScriptedEmbedder(local, 1);
+    const { step } = pipeline(flaky);
+    await step('parse', payload);
+    await step('chunk', payload);
+    await expect(step('embed', payload, 1)).rejects.toThrow('ECONNRESET');
+    expect(await documents.findById(TENANT, document.id)).toMatchObject({ status: 'processing', stage: 'embed', error: null });
+    expect(await artifactKinds(document.id)).toEqual(['chunks', 'parsed']);
+
+    await step('embed', payload, 2);
+    await step('index', payload);
+    expect(await attemptsOf(document.id)).toEqual([
+      'chunk#1:completed',
+      'embed#1:failed',
+      'embed#2:completed',
+      'index#1:completed',
+      'parse#1:completed',
+    ]);
+    expect(await documents.findById(TENANT, document.id)).toMatchObject({ status: 'indexed' });
+  });
+
+  it('fails the document with a readable reason on a permanent error, and on the last attempt of a transient one', async () => {
+    const blank = await store('blank.md', ' \n\n\t ');
+    const { step, metrics } = pipeline();
+    await expect(step('parse', blank.payload)).rejects.toMatchObject({ code: ErrorCode.EmptyDocument, permanent: true });
+    expect(await documents.findById(TENANT, blank.document.id)).toMatchObject({ status: 'failed', error: 'the document contains no text' });
+
+    const doomed = await store('doomed.md', `${HANDBOOK}\nDoomed edition.`);
+    const down = pipeline(new ScriptedEmbedder(local, Number.POSITIVE_INFINITY));
+    await down.step('parse', doomed.payload);
+    await down.step('chunk', doomed.payload);
+    await expect(down.step('embed', doomed.payload, 5, true)).rejects.toThrow('ECONNRESET');
+    expect(await documents.findById(TENANT, doomed.document.id)).toMatchObject({
+      status: 'failed',
+      error: 'embed step failed: connect ECONNRESET 10.0.0.7:443',
+    });
+    expect(await artifactKinds(doomed.document.id)).toEqual([]);
+    expect((await metrics.documentsTotal.get()).values.map((value) => value.labels.outcome)).toEqual(['failed']);
+  });
+
+  it('cancel mid-embed really stops the work and leaves no partial chunks', async () => {
+    const { document, payload } = await store('cancel.md', `${HANDBOOK.repeat(6)}\nCancel edition.`);
+    let release: () => void = () => undefined;
+    const slow = new ScriptedEmbedder(local);
+    slow.gate = new Promise((resolve) => (release = resolve));
+    const { step } = pipeline(slow);
+    await step('parse', payload);
+    await step('chunk', payload);
+    const embedding = step('embed', payload);
+    await waitFor(() => slow.calls > 0, { timeoutMs: 5000, description: 'the embed step to start' });
+
+    expect(await documents.cancel(TENANT, document.id)).toBe(true);
+    // Give the cancellation watch time to notice before the in-flight batch returns.
+    await new Promise((resolve) => setTimeout(resolve, 400));
+    release();
+    await expect(embedding).resolves.toBeUndefined();
+    const callsAtStop = slow.calls;
+    await step('index', payload);
+
+    expect(slow.calls).toBe(callsAtStop);
+    expect(callsAtStop).toBeLessThanOrEqual(2);
+    expect(await documents.findById(TENANT, document.id)).toMatchObject({ status: 'cancelled', chunkCount: 0 });
+    expect(await chunkCount(document.id)).toBe(0);
+    expect(await artifactKinds(document.id)).toEqual([]);
+    expect(await queued(stageJobId('index', document.id, payload.sha256))).toBeUndefined();
+  });
+
+  it('ignores re-delivered, replaced, deleted and foreign-tenant jobs', async () => {
+    const { document, payload } = await store('redeliver.md', `${HANDBOOK}\nRedelivery edition.`);
+    const spy = new ScriptedEmbedder(local);
+    const { step } = pipeline(spy);
+    for (const stage of ['parse', 'chunk', 'embed', 'index'] as const) await step(stage, payload);
+    const calls = spy.calls;
+    await step('parse', payload);
+    await step('embed', payload);
+    await step('embed', { ...payload, sha256: 'f'.repeat(64) });
+    await step('parse', { ...payload, tenantId: 'intruder' });
+    expect(spy.calls).toBe(calls);
+    expect(await attemptsOf(document.id)).toHaveLength(4);
+
+    expect(await documents.delete(TENANT, document.id)).toBe(true);
+    await expect(step('index', payload)).resolves.toBeUndefined();
+  });
+
+  it('embeds each distinct text once per model, across documents and processes (embedding cache)', async () => {
+    const counting = new ScriptedEmbedder(local);
+    const cached = new CachedEmbedder(counting, new EmbeddingCacheRepository(dataSource));
+    const shared = 'Shared paragraph about the pension plan and how contributions are matched.';
+    await expect(cached.embed([shared, shared, 'unique one'])).resolves.toHaveLength(3);
+    expect(counting.calls).toBe(1);
+    // A fresh process (empty memory tier) still finds the vectors in Postgres.
+    const freshProcess = new CachedEmbedder(counting, new EmbeddingCacheRepository(dataSource));
+    const [again] = await freshProcess.embed([shared]);
+    expect(counting.calls).toBe(1);
+    expect(Array.from(again)).toEqual(Array.from(local.embedOne(shared)));
+    expect(freshProcess.hits).toBe(1);
+  });
+});

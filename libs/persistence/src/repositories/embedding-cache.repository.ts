@@ -1,0 +1,28 @@
+import type { DataSource } from 'typeorm';
+import { EmbeddingCacheEntity } from '../entities/embedding-cache.entity';
+import { bytesToVector, vectorToBytes } from './chunk.repository';
+
+/** Persistent embedding cache keyed by model and content hash (shared by every ingestion replica). */
+export class EmbeddingCacheRepository {
+  constructor(private readonly dataSource: DataSource) {}
+
+  async getMany(model: string, contentHashes: string[]): Promise<Map<string, Float32Array>> {
+    if (contentHashes.length === 0) return new Map();
+    const rows: Array<{ content_sha256: string; vector: Buffer }> = await this.dataSource.query(
+      'SELECT content_sha256, vector FROM embedding_cache WHERE model = $1 AND content_sha256 = ANY($2::char(64)[])',
+      [model, contentHashes],
+    );
+    return new Map(rows.map((row) => [row.content_sha256, bytesToVector(row.vector)]));
+  }
+
+  async putMany(model: string, entries: Array<{ contentSha256: string; vector: Float32Array }>): Promise<void> {
+    if (entries.length === 0) return;
+    await this.dataSource
+      .createQueryBuilder()
+      .insert()
+      .into(EmbeddingCacheEntity)
+      .values(entries.map((entry) => ({ model, contentSha256: entry.contentSha256, vector: vectorToBytes(entry.vector) })))
+      .orIgnore()
+      .execute();
+  }
+}
