@@ -1,5 +1,9 @@
+import { execFile } from 'node:child_process';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { ErrorCode, JobName, QueueName } from '@quarry/contracts';
-import { ServiceStack, createTestRedisPrefix, createTestSchema, lastUserMessage, startFakeOpenAiServer, waitFor, type TestRedisPrefix, type TestSchema } from '@quarry/testing';
+import { ServiceStack, createTestRedisPrefix, createTestSchema, lastUserMessage, repoRoot, startFakeOpenAiServer, waitFor, type TestRedisPrefix, type TestSchema } from '@quarry/testing';
 import { Queue, QueueEvents } from 'bullmq';
 
 // The whole product as a user meets it: five separate processes, real Postgres and Redis.
@@ -161,6 +165,33 @@ describe('Quarry end to end', () => {
       expect(stack.logsOf('agent')).not.toContain('sk-test-secret');
     } finally {
       await model.close();
+    }
+  });
+
+  it('uploads a folder with the CLI, following ingestion to the end and naming the file that failed', async () => {
+    const folder = await mkdtemp(join(tmpdir(), 'quarry-cli-'));
+    try {
+      await writeFile(join(folder, 'travel.md'), '# Travel\n\nTrain tickets are reimbursed in second class.\n');
+      await writeFile(join(folder, 'parking.txt'), 'Parking spaces are assigned by the facilities team.\n');
+      await writeFile(join(folder, 'empty.txt'), '');
+      const cli = join(repoRoot(), 'dist', 'tools', 'cli', 'quarry-upload.js');
+      const run = await new Promise<{ code: number | null; output: string }>((resolve) => {
+        execFile(process.execPath, [cli, folder, '--url', stack.gatewayUrl, '--tags', 'cli', '--wait'], (error, stdout, stderr) =>
+          resolve({ code: error ? ((error as { code?: number }).code ?? 1) : 0, output: `${stdout}${stderr}` }),
+        );
+      });
+      expect(run.output).toContain('3 documents to upload');
+      expect(run.output).toContain('uploaded 2 new, 0 already present, 1 failed');
+      expect(run.output).toContain('indexed 2, failed 0');
+      expect(run.output).toMatch(/✗ .*empty\.txt: EMPTY_DOCUMENT/);
+      expect(run.code).toBe(1);
+      const listed = (await (await api('/api/documents?limit=200')).json()) as { items: Array<{ filename: string; tags: string[]; status: string }> };
+      expect(listed.items.filter((item) => item.tags.includes('cli')).map((item) => [item.filename, item.status]).sort()).toEqual([
+        ['parking.txt', 'indexed'],
+        ['travel.md', 'indexed'],
+      ]);
+    } finally {
+      await rm(folder, { recursive: true, force: true });
     }
   });
 
