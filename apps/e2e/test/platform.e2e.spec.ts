@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ErrorCode, JobName, QueueName } from '@quarry/contracts';
@@ -145,6 +145,46 @@ describe('Quarry end to end', () => {
     expect(ingestion).toMatch(/quarry_documents_total\{outcome="indexed",service="ingestion"\} 2/);
   });
 
+  it('ingests real PDF and DOCX files, and fails bad ones alone with a typed reason', async () => {
+    const docs = join(repoRoot(), '..', 'shared', 'data', 'docs');
+    const send = async (path: string) => {
+      const form = new FormData();
+      form.append('file', new Blob([await readFile(join(docs, path))]), path.split('/').pop());
+      const response = await api('/api/documents', { method: 'POST', body: form, headers: { 'x-tenant-id': 'formats' } });
+      return (await response.json()) as { documentId: string; jobId: string };
+    };
+    const finalState = (jobId: string) =>
+      waitFor(
+        async () => {
+          const job = (await (await api(`/api/jobs/${jobId}`, { headers: { 'x-tenant-id': 'formats' } })).json()) as { status: string; error: string | null };
+          return ['indexed', 'failed', 'cancelled'].includes(job.status) ? job : undefined;
+        },
+        { timeoutMs: 60_000, description: `job ${jobId} to finish` },
+      );
+    const cases: Array<[string, string, string | null]> = [
+      ['pdfjs/tracemonkey.pdf', 'indexed', null],
+      ['tika/testWORD_various.docx', 'indexed', null],
+      ['pdfjs/issue6010_1.pdf', 'failed', 'password'],
+      ['tika/testWORD_protected_passtika.docx', 'failed', 'password'],
+      ['tika/testOCR.pdf', 'failed', 'no extractable text — needs ocr'],
+      ['pdfjs/bug1020226.pdf', 'failed', 'corrupt'],
+    ];
+    const uploads = await Promise.all(cases.map(([path]) => send(path)));
+    for (const [index, [path, status, reason]] of cases.entries()) {
+      const job = await finalState(uploads[index].jobId);
+      expect({ path, status: job.status }).toEqual({ path, status });
+      if (reason) expect(job.error?.toLowerCase()).toContain(reason);
+    }
+    const response = await api('/api/query', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-tenant-id': 'formats' },
+      body: JSON.stringify({ question: 'trace-based just-in-time type specialization for dynamic languages' }),
+    });
+    const reply = (await response.json()) as { citations: Array<{ documentId: string; provenance: { page?: number } }> };
+    expect(reply.citations[0].documentId).toBe(uploads[0].documentId);
+    expect(reply.citations[0].provenance.page).toEqual(expect.any(Number));
+  });
+
   it('answers through an OpenAI-compatible chat model when LLM_BASE_URL and LLM_MODEL are set', async () => {
     const model = await startFakeOpenAiServer({
       reply: (request) => (lastUserMessage(request).includes('27 days') ? 'Employees get 27 paid vacation days a year [1].' : 'I do not know.'),
@@ -153,8 +193,8 @@ describe('Quarry end to end', () => {
       expect(await stack.stopService('agent', 'SIGTERM')).toBe(0);
       await stack.startService('agent', { LLM_BASE_URL: model.baseUrl, LLM_MODEL: 'fake-chat', LLM_API_KEY: 'sk-test-secret' });
       const response = await ask('How many days of paid vacation does an employee get?');
-      expect(response.status).toBe(200);
       const reply = (await response.json()) as QueryReply & { generator: string };
+      expect({ status: response.status, reply }).toMatchObject({ status: 200 });
       expect(reply.generator).toBe('fake-chat');
       expect(reply.answer).toBe('Employees get 27 paid vacation days a year [1].');
       expect(reply.citations.map((citation) => citation.documentId)).toEqual([handbookId]);

@@ -1,5 +1,6 @@
 import { Inject, Module, type OnApplicationShutdown } from '@nestjs/common';
 import { OpenAiDocumentAnalyzer, createEmbedder, embedderConfigFromEnv, isLlmConfigured } from '@quarry/llm';
+import { shutdownParsers } from '@quarry/parsers';
 import { type DataSource, EmbeddingCacheRepository } from '@quarry/persistence';
 import { DATA_SOURCE, SERVICE_CONFIG } from '@quarry/service-kit';
 import { DocumentChunker } from './chunking/document-chunker';
@@ -7,7 +8,7 @@ import { TokenCounter } from './chunking/token-counter';
 import type { IngestionConfig } from './config';
 import { CachedEmbedder } from './embedding/cached-embedder';
 import { AnalyzeDocumentJob } from './jobs/analyze-document.job';
-import { TextDocumentParser } from './parsing/text-document-parser';
+import { IsolatedDocumentParser } from './parsing/isolated-document-parser';
 import { StageJobs } from './pipeline/stage-jobs';
 import { StageRunner } from './pipeline/stage-runner.service';
 import { ChunkStage } from './stages/chunk.stage';
@@ -27,7 +28,16 @@ const TOKEN_COUNTER = Symbol('TOKEN_COUNTER');
     EmbedStage,
     IndexStage,
     { provide: TOKEN_COUNTER, useFactory: () => new TokenCounter() },
-    { provide: DOCUMENT_PARSER, useFactory: () => new TextDocumentParser() },
+    {
+      provide: DOCUMENT_PARSER,
+      inject: [SERVICE_CONFIG],
+      useFactory: (config: IngestionConfig) =>
+        new IsolatedDocumentParser({
+          timeoutMs: config.PARSE_TIMEOUT_MS,
+          maxHeapMb: config.PARSE_MAX_HEAP_MB,
+          maxDecompressedBytes: config.PARSE_MAX_DECOMPRESSED_BYTES,
+        }),
+    },
     {
       provide: DOCUMENT_CHUNKER,
       inject: [SERVICE_CONFIG, TOKEN_COUNTER],
@@ -53,7 +63,8 @@ const TOKEN_COUNTER = Symbol('TOKEN_COUNTER');
 export class IngestionModule implements OnApplicationShutdown {
   constructor(@Inject(TOKEN_COUNTER) private readonly tokens: TokenCounter) {}
 
-  onApplicationShutdown(): void {
+  async onApplicationShutdown(): Promise<void> {
     this.tokens.dispose();
+    await shutdownParsers();
   }
 }

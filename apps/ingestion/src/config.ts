@@ -1,7 +1,8 @@
-import { chunkingEnv, embeddingEnv, llmEnv, loadConfig, serviceEnv, serviceHttpEnv } from '@quarry/config';
+import { chunkingEnv, embeddingEnv, llmEnv, loadConfig, parsingEnv, serviceEnv, serviceHttpEnv } from '@quarry/config';
 
 export const ingestionConfigSchema = serviceEnv
   .extend(serviceHttpEnv(3001).shape)
+  .extend(parsingEnv.shape)
   .extend(chunkingEnv.shape)
   .extend(embeddingEnv.shape)
   .extend(llmEnv.shape);

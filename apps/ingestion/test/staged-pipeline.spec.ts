@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { ErrorCode, type IngestDocumentPayload, type IngestionStage, QueueName, stageJobId } from '@quarry/contracts';
 import { type Embedder, LocalHashingEmbedder } from '@quarry/llm';
+import { shutdownParsers } from '@quarry/parsers';
 import { ServiceMetrics, createLogger } from '@quarry/observability';
 import {
   type DataSource,
@@ -15,7 +16,7 @@ import { BullMqClient, JobClient, type QueueRegistry } from '@quarry/transport';
 import { DocumentChunker } from '../src/chunking/document-chunker';
 import { TokenCounter } from '../src/chunking/token-counter';
 import { CachedEmbedder } from '../src/embedding/cached-embedder';
-import { TextDocumentParser } from '../src/parsing/text-document-parser';
+import { IsolatedDocumentParser } from '../src/parsing/isolated-document-parser';
 import type { PipelineStage } from '../src/pipeline/stage';
 import { StageRunner } from '../src/pipeline/stage-runner.service';
 import { ChunkStage } from '../src/stages/chunk.stage';
@@ -87,6 +88,7 @@ describe('staged ingestion pipeline (real Postgres and Redis)', () => {
 
   afterAll(async () => {
     tokens?.dispose();
+    await shutdownParsers();
     await client?.close();
     await dataSource?.destroy();
     await redis?.cleanup();
@@ -97,7 +99,7 @@ describe('staged ingestion pipeline (real Postgres and Redis)', () => {
     const metrics = new ServiceMetrics('ingestion');
     const runner = new StageRunner(dataSource, new JobClient(client), logger, metrics);
     const stages: Record<IngestionStage, PipelineStage> = {
-      parse: new ParseStage(dataSource, new TextDocumentParser()),
+      parse: new ParseStage(dataSource, new IsolatedDocumentParser({ timeoutMs: 20_000, maxHeapMb: 256, maxDecompressedBytes: 64 * 1024 * 1024 })),
       chunk: new ChunkStage(dataSource, new DocumentChunker(tokens, { chunkSizeTokens: 40, chunkOverlapTokens: 8 })),
       embed: new EmbedStage(dataSource, embedder),
       index: new IndexStage(dataSource),

@@ -59,6 +59,12 @@ export const embeddingEnv = z.object({
   EMBEDDING_API_KEY: optionalString,
 });
 
+export const parsingEnv = z.object({
+  PARSE_TIMEOUT_MS: positiveInt(60_000),
+  PARSE_MAX_HEAP_MB: positiveInt(512),
+  PARSE_MAX_DECOMPRESSED_BYTES: positiveInt(256 * 1024 * 1024),
+});
+
 export const chunkingEnv = z.object({
   CHUNK_SIZE_TOKENS: positiveInt(400),
   CHUNK_OVERLAP_TOKENS: z.coerce.number().int().min(0).default(60),

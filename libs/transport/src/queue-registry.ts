@@ -1,5 +1,6 @@
 import type { QueueName } from '@quarry/contracts';
 import { Queue, QueueEvents } from 'bullmq';
+import type Redis from 'ioredis';
 import { type RedisTarget, redisOptionsFromUrl } from './redis-connection';
 
 /**
@@ -27,14 +28,31 @@ export class QueueRegistry {
   queueEvents(name: QueueName): Promise<QueueEvents> {
     let events = this.events.get(name);
     if (!events) {
-      const created = new QueueEvents(name, { connection: redisOptionsFromUrl(this.target.url), prefix: this.target.prefix });
-      created.on('error', () => undefined);
-      // Every waiting request adds a listener for its own job id.
-      created.setMaxListeners(10_000);
-      events = created.waitUntilReady().then(() => created);
+      events = this.openQueueEvents(name);
       this.events.set(name, events);
+      events.catch(() => this.events.delete(name));
     }
     return events;
+  }
+
+  // QueueEvents starts reading at "$", i.e. whenever its first blocking read happens to run; an
+  // event written before that (a reply faster than the reader's start) would be lost and its
+  // waiter would hang until timeout. Starting from the stream's current last id closes that gap.
+  private async openQueueEvents(name: QueueName): Promise<QueueEvents> {
+    const queue = this.queue(name);
+    // BullMQ's client type is narrower than the ioredis instance it is.
+    const client = (await queue.client) as unknown as Redis;
+    const [last] = await client.xrevrange(queue.keys.events, '+', '-', 'COUNT', 1);
+    const created = new QueueEvents(name, {
+      connection: redisOptionsFromUrl(this.target.url),
+      prefix: this.target.prefix,
+      lastEventId: last?.[0] ?? '0-0',
+    });
+    created.on('error', () => undefined);
+    // Every waiting request adds a listener for its own job id.
+    created.setMaxListeners(10_000);
+    await created.waitUntilReady();
+    return created;
   }
 
   async close(): Promise<void> {

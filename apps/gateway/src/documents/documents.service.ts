@@ -38,8 +38,8 @@ export class DocumentsService {
   }
 
   async upload(tenantId: string, file: UploadedFile, placement: { tags: string[]; folder: string }): Promise<UploadResult> {
-    const mediaType = resolveMediaType(file.filename);
     if (file.bytes.length === 0) throw new DomainError(ErrorCode.EmptyDocument, `"${file.filename}" is empty`);
+    const mediaType = resolveMediaType(file.bytes, file.filename);
     const sha256 = createHash('sha256').update(file.bytes).digest('hex');
     const { document, created } = await this.documents.createOrFindLive(
       { tenantId, filename: file.filename, mediaType, sha256, tags: placement.tags, folder: placement.folder },

@@ -1,21 +1,10 @@
-import { ErrorCode } from '@quarry/contracts';
-import { DomainError } from '@quarry/domain';
+import { detectFormat } from '@quarry/parsers';
 
-const BY_EXTENSION = new Map<string, string>([
-  ['md', 'text/markdown'],
-  ['markdown', 'text/markdown'],
-  ['txt', 'text/plain'],
-  ['text', 'text/plain'],
-]);
-
-/** The media type Quarry will parse the upload as; only plain text and Markdown in this version. */
-export function resolveMediaType(filename: string): string {
-  // A name without a dot has no extension (a file called "md" is not Markdown).
-  const dot = filename.lastIndexOf('.');
-  const extension = dot >= 0 ? filename.slice(dot + 1).toLowerCase() : '';
-  const mediaType = BY_EXTENSION.get(extension);
-  if (!mediaType) {
-    throw new DomainError(ErrorCode.UnsupportedType, `"${filename}" is not a supported type; upload .txt or .md files`);
-  }
-  return mediaType;
+/**
+ * The media type Quarry will parse the upload as, decided by content (magic bytes, zip structure,
+ * text encoding), not by the extension or the client's media type. Unsupported content, and empty
+ * files, are refused here, before anything is stored.
+ */
+export function resolveMediaType(bytes: Buffer, filename: string): string {
+  return detectFormat(bytes, filename).mediaType;
 }

@@ -44,16 +44,38 @@ export class DocumentChunker {
   }
 
   async split(text: string, format: 'markdown' | 'plain'): Promise<TextChunk[]> {
+    const outline = format === 'markdown' ? new HeadingOutline(text) : undefined;
+    const whole = text.trim();
+    // Most short documents fit one chunk: no splitting, one token count.
+    if (whole.length === 0) return [];
+    if (whole.length <= this.options.chunkSizeTokens * 8) {
+      const tokenCount = this.tokens.count(whole);
+      if (tokenCount <= this.options.chunkSizeTokens) {
+        const start = text.indexOf(whole);
+        const headingPath = outline?.pathAt(start);
+        return [
+          {
+            ordinal: 0,
+            text: whole,
+            tokenCount,
+            provenance: { charStart: start, charEnd: start + whole.length, ...(headingPath && headingPath.length > 0 ? { headingPath } : {}) },
+          },
+        ];
+      }
+    }
     const splitter = new CodePointTextSplitter({
       chunkSize: this.options.chunkSizeTokens,
       chunkOverlap: this.options.chunkOverlapTokens,
       // Chunks are trimmed, and a piece can take more tokens without its leading whitespace
       // (" quarterly" is one token, "quarterly" two), so each piece counts as the larger of both.
-      lengthFunction: (piece: string) => Math.max(this.tokens.count(piece), this.tokens.count(piece.trimStart())),
+      lengthFunction: (piece: string) => {
+        const trimmed = piece.trimStart();
+        const count = this.tokens.count(trimmed);
+        return trimmed === piece ? count : Math.max(count, this.tokens.count(piece));
+      },
       separators: format === 'markdown' ? RecursiveCharacterTextSplitter.getSeparatorsForLanguage('markdown') : PLAIN_SEPARATORS,
     });
     const pieces = (await splitter.splitText(text)).filter((piece) => piece.trim().length > 0);
-    const outline = format === 'markdown' ? new HeadingOutline(text) : undefined;
 
     let previous: { start: number; end: number } | undefined;
     return pieces.map((piece, ordinal) => {

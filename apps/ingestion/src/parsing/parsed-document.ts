@@ -1,18 +1,6 @@
-/** A document's text as the parse step hands it on: sections with where they came from. */
-export interface ParsedSection {
-  text: string;
-  /** 1-based page (PDF). */
-  page?: number;
-  /** Enclosing headings, outermost first (Markdown, HTML, DOCX). */
-  headingPath?: string[];
-}
+import type { ParsedDocument } from '@quarry/parsers';
 
-export interface ParsedDocument {
-  format: 'pdf' | 'docx' | 'html' | 'markdown' | 'text';
-  mediaType: string;
-  sections: ParsedSection[];
-  metadata: { title?: string; pageCount?: number; encoding?: string; author?: string };
-}
+export type { ParsedDocument, ParsedSection } from '@quarry/parsers';
 
 /** The parse step's port: bytes in, sections out, typed DomainErrors for bad input. */
 export interface DocumentParser {

@@ -16,6 +16,8 @@ export interface StageJob {
   priority?: number;
 }
 
+type AttemptRecord = Omit<Parameters<ProcessingJobRepository['record']>[0], 'status' | 'error'>;
+
 const NEXT_STAGE: Record<IngestionStage, IngestionStage | undefined> = { parse: 'chunk', chunk: 'embed', embed: 'index', index: undefined };
 
 /**
@@ -50,13 +52,14 @@ export class StageRunner {
       this.logger.info('step skipped: document gone, replaced or final', { stage: stage.name, documentId: payload.documentId, status: document?.status });
       return;
     }
-    const attemptId = await this.attempts.start({
+    const attempt = {
       documentId: document.id,
       queueJobId: job.queueJobId,
       kind: stage.name,
       attempt: job.attempt,
       correlationId: payload.correlationId,
-    });
+      startedAt: new Date(),
+    };
     const watch = new CancellationWatch(this.documents, document.id);
     try {
       await stage.run({
@@ -66,10 +69,10 @@ export class StageRunner {
         reportProgress: (fraction) => this.documents.setProgress(document.id, progress.from + fraction * (progress.to - progress.from)),
       });
       if (watch.signal.aborted) throw new DomainError(ErrorCode.Cancelled, 'cancelled while running');
-      await this.attempts.finish(attemptId, { status: 'completed' });
+      await this.attempts.record({ ...attempt, status: 'completed' });
       await this.chainNext(stage.name, job);
     } catch (error) {
-      await this.handleFailure(stage.name, job, attemptId, error);
+      await this.handleFailure(stage.name, job, attempt, error);
     } finally {
       watch.stop();
     }
@@ -87,17 +90,17 @@ export class StageRunner {
     await this.jobs.publish(STAGE_JOB_NAME[next], payload, { jobId: stageJobId(next, payload.documentId, payload.sha256), priority: job.priority });
   }
 
-  private async handleFailure(stage: IngestionStage, job: StageJob, attemptId: string, error: unknown): Promise<void> {
+  private async handleFailure(stage: IngestionStage, job: StageJob, attempt: AttemptRecord, error: unknown): Promise<void> {
     const { payload } = job;
     const status = await this.documents.statusOf(payload.documentId);
     if (status !== 'processing') {
       // Cancelled or deleted while this step ran: the stop was asked for, nothing failed.
-      await this.attempts.finish(attemptId, { status: 'failed', error: `stopped: document is ${status ?? 'deleted'}` }).catch(() => undefined);
+      await this.attempts.record({ ...attempt, status: 'failed', error: `stopped: document is ${status ?? 'deleted'}` }).catch(() => undefined);
       this.logger.info('step stopped: document no longer processing', { stage, documentId: payload.documentId, status });
       return;
     }
     const message = isDomainError(error) ? error.message : `${stage} step failed: ${(error as Error).message}`;
-    await this.attempts.finish(attemptId, { status: 'failed', error: message });
+    await this.attempts.record({ ...attempt, status: 'failed', error: message });
     const permanent = isDomainError(error) && error.permanent;
     if (permanent || job.isFinalAttempt) {
       if (await this.documents.markFailed(payload.documentId, message)) {

@@ -35,7 +35,9 @@ export class ParseStage implements PipelineStage {
         : new DomainError(ErrorCode.EmptyDocument, 'the document contains no text');
     }
     await this.artifacts.save(document.id, 'parsed', payload.sha256, { data: { ...parsed, sections } });
-    await this.documents.setPageCount(document.id, parsed.metadata.pageCount ?? null);
-    await this.documents.saveAnalysis(document.id, { ...analyzeHeuristically(parsed.format, sections), method: 'heuristic' });
+    await this.documents.saveParseFacts(document.id, {
+      pageCount: parsed.metadata.pageCount ?? null,
+      analysis: { ...analyzeHeuristically(parsed.format, sections), method: 'heuristic' },
+    });
   }
 }

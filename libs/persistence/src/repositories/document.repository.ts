@@ -136,12 +136,15 @@ export class DocumentRepository {
     });
   }
 
-  async saveAnalysis(id: string, analysis: Record<string, unknown>): Promise<void> {
-    await this.dataSource.getRepository(DocumentEntity).update({ id }, { analysis: analysis as QueryDeepPartialEntity<Record<string, unknown>> });
+  /** What parsing learned about the document, in one write. */
+  async saveParseFacts(id: string, facts: { pageCount: number | null; analysis: Record<string, unknown> }): Promise<void> {
+    await this.dataSource
+      .getRepository(DocumentEntity)
+      .update({ id }, { pageCount: facts.pageCount, analysis: facts.analysis as QueryDeepPartialEntity<Record<string, unknown>> });
   }
 
-  async setPageCount(id: string, pageCount: number | null): Promise<void> {
-    await this.dataSource.getRepository(DocumentEntity).update({ id }, { pageCount });
+  async saveAnalysis(id: string, analysis: Record<string, unknown>): Promise<void> {
+    await this.dataSource.getRepository(DocumentEntity).update({ id }, { analysis: analysis as QueryDeepPartialEntity<Record<string, unknown>> });
   }
 
   /** Documents still queued or processing whose row has not changed for `seconds` (crash, lost job). */

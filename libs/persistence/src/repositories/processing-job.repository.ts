@@ -17,6 +17,30 @@ export class ProcessingJobRepository {
     return row.id;
   }
 
+  /** Records a finished attempt in one write (the hot path: no row while the step runs). */
+  async record(input: {
+    documentId: string;
+    queueJobId: string;
+    kind: string;
+    attempt: number;
+    correlationId?: string;
+    startedAt: Date;
+    status: 'completed' | 'failed';
+    error?: string;
+  }): Promise<void> {
+    await this.dataSource.getRepository(ProcessingJobEntity).insert({
+      documentId: input.documentId,
+      queueJobId: input.queueJobId,
+      kind: input.kind,
+      attempt: input.attempt,
+      status: input.status,
+      error: input.error?.slice(0, 2000) ?? null,
+      correlationId: input.correlationId ?? null,
+      startedAt: input.startedAt,
+      finishedAt: new Date(),
+    });
+  }
+
   async finish(id: string, outcome: { status: 'completed' | 'failed'; error?: string }): Promise<void> {
     await this.dataSource
       .getRepository(ProcessingJobEntity)
