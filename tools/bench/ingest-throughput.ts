@@ -21,7 +21,7 @@ async function main(): Promise<void> {
     databaseSchema: schema.schema,
     redisUrl: redis.url,
     redisPrefix: redis.prefix,
-    env: { LOG_LEVEL: 'warn', WORKER_CONCURRENCY: process.env.WORKER_CONCURRENCY ?? '8', MAX_BATCH_FILES: String(BATCH) },
+    env: { ...(process.env.BENCH_NODE_OPTIONS ? { NODE_OPTIONS: process.env.BENCH_NODE_OPTIONS } : {}), LOG_LEVEL: 'warn', WORKER_CONCURRENCY: process.env.WORKER_CONCURRENCY ?? '8', MAX_BATCH_FILES: String(BATCH) },
   });
   const db = new Client({ connectionString: schema.url, options: `-c search_path=${schema.schema}` });
   const peakRss = new Map<ServiceName, number>();

@@ -15,7 +15,7 @@ import { ChunkStage } from './stages/chunk.stage';
 import { EmbedStage } from './stages/embed.stage';
 import { IndexStage } from './stages/index.stage';
 import { ParseStage } from './stages/parse.stage';
-import { DOCUMENT_ANALYZER, DOCUMENT_CHUNKER, DOCUMENT_PARSER, EMBEDDER } from './tokens';
+import { DOCUMENT_ANALYZER, DOCUMENT_CHUNKER, DOCUMENT_PARSER, EMBEDDER, INLINE_STEPS_MAX_BYTES } from './tokens';
 
 const TOKEN_COUNTER = Symbol('TOKEN_COUNTER');
 
@@ -28,6 +28,7 @@ const TOKEN_COUNTER = Symbol('TOKEN_COUNTER');
     EmbedStage,
     IndexStage,
     { provide: TOKEN_COUNTER, useFactory: () => new TokenCounter() },
+    { provide: INLINE_STEPS_MAX_BYTES, inject: [SERVICE_CONFIG], useFactory: (config: IngestionConfig) => config.INLINE_STEPS_MAX_BYTES },
     {
       provide: DOCUMENT_PARSER,
       inject: [SERVICE_CONFIG],

@@ -2,3 +2,4 @@ export const EMBEDDER = Symbol('EMBEDDER');
 export const DOCUMENT_CHUNKER = Symbol('DOCUMENT_CHUNKER');
 export const DOCUMENT_PARSER = Symbol('DOCUMENT_PARSER');
 export const DOCUMENT_ANALYZER = Symbol('DOCUMENT_ANALYZER');
+export const INLINE_STEPS_MAX_BYTES = Symbol('INLINE_STEPS_MAX_BYTES');

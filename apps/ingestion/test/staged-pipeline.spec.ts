@@ -95,18 +95,19 @@ describe('staged ingestion pipeline (real Postgres and Redis)', () => {
     await schema?.drop();
   });
 
-  function pipeline(embedder: Embedder = local) {
+  function pipeline(embedder: Embedder = local, inlineMaxBytes = 0) {
     const metrics = new ServiceMetrics('ingestion');
-    const runner = new StageRunner(dataSource, new JobClient(client), logger, metrics);
-    const stages: Record<IngestionStage, PipelineStage> = {
+    const runner = new StageRunner(dataSource, new JobClient(client), logger, metrics, inlineMaxBytes);
+    const stages = {
       parse: new ParseStage(dataSource, new IsolatedDocumentParser({ timeoutMs: 20_000, maxHeapMb: 256, maxDecompressedBytes: 64 * 1024 * 1024 })),
       chunk: new ChunkStage(dataSource, new DocumentChunker(tokens, { chunkSizeTokens: 40, chunkOverlapTokens: 8 })),
       embed: new EmbedStage(dataSource, embedder),
       index: new IndexStage(dataSource),
     };
     const step = (stage: IngestionStage, payload: IngestDocumentPayload, attempt = 1, isFinalAttempt = false) =>
-      runner.run(stages[stage], { payload, queueJobId: `${stage}-${++jobCounter}`, attempt, isFinalAttempt });
-    return { metrics, step };
+      runner.run(stages[stage] as PipelineStage, { payload, queueJobId: `${stage}-${++jobCounter}`, attempt, isFinalAttempt });
+    const first = (payload: IngestDocumentPayload) => runner.runFirstStep(stages, { payload, queueJobId: `first-${++jobCounter}`, attempt: 1, isFinalAttempt: false });
+    return { metrics, step, first };
   }
 
   async function store(filename: string, content: string) {
@@ -145,6 +146,24 @@ describe('staged ingestion pipeline (real Postgres and Redis)', () => {
       [document.id],
     );
     expect(vacation.provenance.headingPath).toEqual(['Employee Handbook', 'Vacation']);
+  });
+
+  it('runs all four steps in the first job for a small document, recording each step', async () => {
+    const { document, payload } = await store('small.md', `${HANDBOOK}\nSmall edition.`);
+    const { first, metrics } = pipeline(local, 64 * 1024);
+    await first(payload);
+    expect(await documents.findById(TENANT, document.id)).toMatchObject({ status: 'indexed', progress: 100 });
+    expect(await attemptsOf(document.id)).toEqual(['chunk#1:completed', 'embed#1:completed', 'index#1:completed', 'parse#1:completed']);
+    expect(await artifactKinds(document.id)).toEqual([]);
+    expect(await queued(stageJobId('chunk', document.id, payload.sha256))).toBeUndefined();
+    expect(await queued(stageJobId('analyze', document.id, payload.sha256))).toBeDefined();
+    expect((await metrics.documentsTotal.get()).values.map((value) => value.labels.outcome)).toEqual(['indexed']);
+
+    // Over the threshold, the first job only parses and chains the next step.
+    const big = await store('big.md', `${HANDBOOK}\nBig edition.`);
+    await pipeline(local, 10).first(big.payload);
+    expect(await documents.findById(TENANT, big.document.id)).toMatchObject({ status: 'processing', stage: 'parse' });
+    expect(await queued(stageJobId('chunk', big.document.id, big.payload.sha256))).toBeDefined();
   });
 
   it('retries only the failed step: a flaky embed re-runs embed, not parse or chunk', async () => {

@@ -63,6 +63,8 @@ export const parsingEnv = z.object({
   PARSE_TIMEOUT_MS: positiveInt(60_000),
   PARSE_MAX_HEAP_MB: positiveInt(512),
   PARSE_MAX_DECOMPRESSED_BYTES: positiveInt(256 * 1024 * 1024),
+  /** Documents up to this size run all ingestion steps in one job; 0 runs every step as its own job. */
+  INLINE_STEPS_MAX_BYTES: z.coerce.number().int().min(0).default(64 * 1024),
 });
 
 export const chunkingEnv = z.object({

@@ -37,7 +37,7 @@ export class StageJobs {
 
   @EventPattern(JobName.IngestDocument)
   parseDocument(@Payload() payload: IngestDocumentPayload, @Ctx() context: BullMqContext): Promise<void> {
-    return this.run(this.parse, payload, context);
+    return this.runner.runFirstStep({ parse: this.parse, chunk: this.chunk, embed: this.embed, index: this.index }, stageJob(payload, context));
   }
 
   @EventPattern(JobName.ChunkDocument)

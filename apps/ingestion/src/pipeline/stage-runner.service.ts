@@ -2,11 +2,24 @@ import { Inject, Injectable } from '@nestjs/common';
 import { ErrorCode, type IngestDocumentPayload, type IngestionStage, JobName, STAGE_JOB_NAME, stageJobId } from '@quarry/contracts';
 import { DomainError, isDomainError } from '@quarry/domain';
 import type { Logger, ServiceMetrics } from '@quarry/observability';
-import { ArtifactRepository, type DataSource, DocumentRepository, ProcessingJobRepository } from '@quarry/persistence';
+import { ArtifactRepository, type DataSource, type DocumentEntity, DocumentRepository, ProcessingJobRepository } from '@quarry/persistence';
 import { DATA_SOURCE, JOB_CLIENT, LOGGER, METRICS } from '@quarry/service-kit';
 import type { JobClient } from '@quarry/transport';
+import type { ChunkStage } from '../stages/chunk.stage';
+import type { EmbedStage } from '../stages/embed.stage';
+import type { IndexStage } from '../stages/index.stage';
+import type { ParseStage } from '../stages/parse.stage';
+import { INLINE_STEPS_MAX_BYTES } from '../tokens';
 import { CancellationWatch } from './cancellation-watch';
 import { type PipelineStage, STAGE_PROGRESS } from './stage';
+
+/** The four steps, for documents small enough to run them back to back in one job. */
+export interface AllStages {
+  parse: ParseStage;
+  chunk: ChunkStage;
+  embed: EmbedStage;
+  index: IndexStage;
+}
 
 export interface StageJob {
   payload: IngestDocumentPayload;
@@ -38,15 +51,28 @@ export class StageRunner {
     @Inject(JOB_CLIENT) private readonly jobs: JobClient,
     @Inject(LOGGER) private readonly logger: Logger,
     @Inject(METRICS) private readonly metrics: ServiceMetrics,
+    @Inject(INLINE_STEPS_MAX_BYTES) private readonly inlineMaxBytes: number,
   ) {
     this.documents = new DocumentRepository(dataSource);
     this.artifacts = new ArtifactRepository(dataSource);
     this.attempts = new ProcessingJobRepository(dataSource);
   }
 
-  async run(stage: PipelineStage, job: StageJob): Promise<void> {
+  /**
+   * The first step. A small document (up to INLINE_STEPS_MAX_BYTES) runs all four steps back to back
+   * in this one job, because for it the queue hops and stored intermediate outputs cost far more
+   * than the work; a retry then re-runs all four, which for a small document is cheap. Larger
+   * documents run one job per step, so a retry re-runs only the step that failed.
+   */
+  async runFirstStep(stages: AllStages, job: StageJob): Promise<void> {
+    const document = await this.documents.findById(job.payload.tenantId, job.payload.documentId);
+    if (document && document.sizeBytes <= this.inlineMaxBytes) return this.runInline(stages, document, job);
+    return this.run(stages.parse, job, document);
+  }
+
+  async run(stage: PipelineStage, job: StageJob, loaded?: DocumentEntity | null): Promise<void> {
     const { payload } = job;
-    const document = await this.documents.findById(payload.tenantId, payload.documentId);
+    const document = loaded === undefined ? await this.documents.findById(payload.tenantId, payload.documentId) : loaded;
     const progress = STAGE_PROGRESS[stage.name];
     if (!document || !(await this.documents.enterStage(document.id, payload.sha256, stage.name, progress.from))) {
       this.logger.info('step skipped: document gone, replaced or final', { stage: stage.name, documentId: payload.documentId, status: document?.status });
@@ -73,6 +99,39 @@ export class StageRunner {
       await this.chainNext(stage.name, job);
     } catch (error) {
       await this.handleFailure(stage.name, job, attempt, error);
+    } finally {
+      watch.stop();
+    }
+  }
+
+  private async runInline(stages: AllStages, document: DocumentEntity, job: StageJob): Promise<void> {
+    const { payload } = job;
+    if (!(await this.documents.enterStage(document.id, payload.sha256, 'parse', 0))) {
+      this.logger.info('step skipped: document gone, replaced or final', { stage: 'parse', documentId: document.id, status: document.status });
+      return;
+    }
+    const base = { documentId: document.id, queueJobId: job.queueJobId, attempt: job.attempt, correlationId: payload.correlationId };
+    const finished: AttemptRecord[] = [];
+    let current: AttemptRecord = { ...base, kind: 'parse', startedAt: new Date() };
+    const step = async <T>(name: IngestionStage, work: () => Promise<T>): Promise<T> => {
+      current = { ...base, kind: name, startedAt: new Date() };
+      const result = await work();
+      finished.push(current);
+      return result;
+    };
+    const watch = new CancellationWatch(this.documents, document.id);
+    try {
+      const { signal } = watch;
+      const parsed = await step('parse', () => stages.parse.produce(document, signal));
+      const chunks = await step('chunk', () => stages.chunk.produce(parsed, signal));
+      const vectors = await step('embed', () => stages.embed.produce(chunks, signal, () => Promise.resolve()));
+      await step('index', () => stages.index.write(payload, chunks, vectors, stages.embed.model, signal));
+      if (signal.aborted) throw new DomainError(ErrorCode.Cancelled, 'cancelled while running');
+      await this.attempts.recordMany(finished.map((attempt) => ({ ...attempt, status: 'completed' as const })));
+      await this.chainNext('index', job);
+    } catch (error) {
+      await this.attempts.recordMany(finished.map((attempt) => ({ ...attempt, status: 'completed' as const })));
+      await this.handleFailure(current.kind as IngestionStage, job, current, error);
     } finally {
       watch.stop();
     }

@@ -25,6 +25,11 @@ export class ChunkStage implements PipelineStage {
     if (await this.artifacts.load(document.id, 'chunks', payload.sha256)) return;
     const parsed = (await this.artifacts.load(document.id, 'parsed', payload.sha256))?.data as ParsedDocument | undefined;
     if (!parsed) throw new DomainError(ErrorCode.Internal, 'the parse step left no output; re-running from parse');
+    await this.artifacts.save(document.id, 'chunks', payload.sha256, { data: await this.produce(parsed, signal) });
+  }
+
+  /** Chunks every section, numbering chunks across the document and merging section provenance. */
+  async produce(parsed: ParsedDocument, signal: AbortSignal): Promise<TextChunk[]> {
     const chunks: TextChunk[] = [];
     for (const [sectionIndex, section] of parsed.sections.entries()) {
       signal.throwIfAborted();
@@ -44,6 +49,6 @@ export class ChunkStage implements PipelineStage {
       }
     }
     if (chunks.length === 0) throw new DomainError(ErrorCode.EmptyDocument, 'the document contains no text');
-    await this.artifacts.save(document.id, 'chunks', payload.sha256, { data: chunks });
+    return chunks;
   }
 }

@@ -29,6 +29,19 @@ export class EmbedStage implements PipelineStage {
     if (await this.artifacts.load(document.id, 'embeddings', payload.sha256)) return;
     const chunks = (await this.artifacts.load(document.id, 'chunks', payload.sha256))?.data as TextChunk[] | undefined;
     if (!chunks) throw new DomainError(ErrorCode.Internal, 'the chunk step left no output');
+    const vectors = await this.produce(chunks, signal, reportProgress);
+    const { dimensions } = this.embedder;
+    const bytes = Buffer.alloc(chunks.length * dimensions * 4);
+    vectors.forEach((vector, index) => Buffer.from(vector.buffer, vector.byteOffset, vector.byteLength).copy(bytes, index * dimensions * 4));
+    await this.artifacts.save(document.id, 'embeddings', payload.sha256, { bytes, data: { model: this.embedder.model, dimensions } });
+  }
+
+  get model(): string {
+    return this.embedder.model;
+  }
+
+  /** Embeds the chunks in batches, a bounded number at a time, checking for cancellation between batches. */
+  async produce(chunks: TextChunk[], signal: AbortSignal, reportProgress: (fraction: number) => Promise<void>): Promise<Float32Array[]> {
     const vectors = new Array<Float32Array>(chunks.length);
     const batches: number[] = [];
     for (let start = 0; start < chunks.length; start += BATCH) batches.push(start);
@@ -40,13 +53,11 @@ export class EmbedStage implements PipelineStage {
         const embedded = await this.embedder.embed(slice.map((chunk) => chunk.text));
         embedded.forEach((vector, offset) => (vectors[next + offset] = vector));
         done += slice.length;
-        await reportProgress(done / chunks.length);
+        if (chunks.length > BATCH) await reportProgress(done / chunks.length);
       }
     };
     await Promise.all(Array.from({ length: CONCURRENT_BATCHES }, worker));
     signal.throwIfAborted();
-    const bytes = Buffer.alloc(chunks.length * this.embedder.dimensions * 4);
-    vectors.forEach((vector, index) => Buffer.from(vector.buffer, vector.byteOffset, vector.byteLength).copy(bytes, index * this.embedder.dimensions * 4));
-    await this.artifacts.save(document.id, 'embeddings', payload.sha256, { bytes, data: { model: this.embedder.model, dimensions: this.embedder.dimensions } });
+    return vectors;
   }
 }

@@ -28,12 +28,18 @@ export class IndexStage implements PipelineStage {
     if (!chunks || !embeddings?.bytes) throw new DomainError(ErrorCode.Internal, 'the embed step left no output');
     const { model, dimensions } = embeddings.data as { model: string; dimensions: number };
     const all = bytesToVector(embeddings.bytes);
+    const vectors = chunks.map((_, index) => all.subarray(index * dimensions, (index + 1) * dimensions));
+    await this.write(payload, chunks, vectors, model, signal);
+  }
+
+  /** Stores chunks and vectors and marks the document indexed (false: it was cancelled or deleted). */
+  async write(payload: StageInput['payload'], chunks: TextChunk[], vectors: Float32Array[], model: string, signal: AbortSignal): Promise<boolean> {
     signal.throwIfAborted();
-    await this.chunks.replaceDocumentChunks(
+    return this.chunks.replaceDocumentChunks(
       payload.tenantId,
-      document.id,
+      payload.documentId,
       model,
-      chunks.map((chunk, index) => ({ ...chunk, embedding: all.subarray(index * dimensions, (index + 1) * dimensions) })),
+      chunks.map((chunk, index) => ({ ...chunk, embedding: vectors[index] })),
       payload.sha256,
     );
   }

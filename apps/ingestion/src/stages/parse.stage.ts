@@ -1,9 +1,9 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { ErrorCode } from '@quarry/contracts';
 import { DomainError } from '@quarry/domain';
-import { ArtifactRepository, type DataSource, DocumentRepository } from '@quarry/persistence';
+import { ArtifactRepository, type DataSource, type DocumentEntity, DocumentRepository } from '@quarry/persistence';
 import { DATA_SOURCE } from '@quarry/service-kit';
-import type { DocumentParser } from '../parsing/parsed-document';
+import type { DocumentParser, ParsedDocument } from '../parsing/parsed-document';
 import type { PipelineStage, StageInput } from '../pipeline/stage';
 import { DOCUMENT_PARSER } from '../tokens';
 import { analyzeHeuristically } from './heuristic-analysis';
@@ -25,6 +25,11 @@ export class ParseStage implements PipelineStage {
 
   async run({ document, payload, signal }: StageInput): Promise<void> {
     if (await this.artifacts.load(document.id, 'parsed', payload.sha256)) return;
+    await this.artifacts.save(document.id, 'parsed', payload.sha256, { data: await this.produce(document, signal) });
+  }
+
+  /** Parses the stored bytes and records what parsing learned (pages, heuristic analysis). */
+  async produce(document: DocumentEntity, signal: AbortSignal): Promise<ParsedDocument> {
     const bytes = await this.documents.content(document.id);
     if (!bytes) throw new DomainError(ErrorCode.NotFound, 'the stored content of this document is missing');
     const parsed = await this.parser.parse(bytes, { filename: document.filename, signal });
@@ -34,10 +39,10 @@ export class ParseStage implements PipelineStage {
         ? new DomainError(ErrorCode.NoExtractableText, 'no extractable text — needs OCR')
         : new DomainError(ErrorCode.EmptyDocument, 'the document contains no text');
     }
-    await this.artifacts.save(document.id, 'parsed', payload.sha256, { data: { ...parsed, sections } });
     await this.documents.saveParseFacts(document.id, {
       pageCount: parsed.metadata.pageCount ?? null,
       analysis: { ...analyzeHeuristically(parsed.format, sections), method: 'heuristic' },
     });
+    return { ...parsed, sections };
   }
 }

@@ -1,6 +1,17 @@
 import type { DataSource } from 'typeorm';
 import { ProcessingJobEntity } from '../entities/processing-job.entity';
 
+export interface FinishedAttempt {
+  documentId: string;
+  queueJobId: string;
+  kind: string;
+  attempt: number;
+  correlationId?: string;
+  startedAt: Date;
+  status: 'completed' | 'failed';
+  error?: string;
+}
+
 /** A row per attempt of a pipeline job, so the API can show what happened to a document. */
 export class ProcessingJobRepository {
   constructor(private readonly dataSource: DataSource) {}
@@ -18,27 +29,26 @@ export class ProcessingJobRepository {
   }
 
   /** Records a finished attempt in one write (the hot path: no row while the step runs). */
-  async record(input: {
-    documentId: string;
-    queueJobId: string;
-    kind: string;
-    attempt: number;
-    correlationId?: string;
-    startedAt: Date;
-    status: 'completed' | 'failed';
-    error?: string;
-  }): Promise<void> {
-    await this.dataSource.getRepository(ProcessingJobEntity).insert({
-      documentId: input.documentId,
-      queueJobId: input.queueJobId,
-      kind: input.kind,
-      attempt: input.attempt,
-      status: input.status,
-      error: input.error?.slice(0, 2000) ?? null,
-      correlationId: input.correlationId ?? null,
-      startedAt: input.startedAt,
-      finishedAt: new Date(),
-    });
+  record(input: FinishedAttempt): Promise<void> {
+    return this.recordMany([input]);
+  }
+
+  /** Several finished attempts in one write. */
+  async recordMany(inputs: FinishedAttempt[]): Promise<void> {
+    if (inputs.length === 0) return;
+    await this.dataSource.getRepository(ProcessingJobEntity).insert(
+      inputs.map((input) => ({
+        documentId: input.documentId,
+        queueJobId: input.queueJobId,
+        kind: input.kind,
+        attempt: input.attempt,
+        status: input.status,
+        error: input.error?.slice(0, 2000) ?? null,
+        correlationId: input.correlationId ?? null,
+        startedAt: input.startedAt,
+        finishedAt: new Date(),
+      })),
+    );
   }
 
   async finish(id: string, outcome: { status: 'completed' | 'failed'; error?: string }): Promise<void> {
