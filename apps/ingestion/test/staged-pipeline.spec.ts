@@ -17,7 +17,6 @@ import { DocumentChunker } from '../src/chunking/document-chunker';
 import { TokenCounter } from '../src/chunking/token-counter';
 import { CachedEmbedder } from '../src/embedding/cached-embedder';
 import { IsolatedDocumentParser } from '../src/parsing/isolated-document-parser';
-import type { PipelineStage } from '../src/pipeline/stage';
 import { StageRunner } from '../src/pipeline/stage-runner.service';
 import { ChunkStage } from '../src/stages/chunk.stage';
 import { EmbedStage } from '../src/stages/embed.stage';
@@ -105,7 +104,7 @@ describe('staged ingestion pipeline (real Postgres and Redis)', () => {
       index: new IndexStage(dataSource),
     };
     const step = (stage: IngestionStage, payload: IngestDocumentPayload, attempt = 1, isFinalAttempt = false) =>
-      runner.run(stages[stage] as PipelineStage, { payload, queueJobId: `${stage}-${++jobCounter}`, attempt, isFinalAttempt });
+      runner.run(stages[stage], { payload, queueJobId: `${stage}-${++jobCounter}`, attempt, isFinalAttempt });
     const first = (payload: IngestDocumentPayload) => runner.runFirstStep(stages, { payload, queueJobId: `first-${++jobCounter}`, attempt: 1, isFinalAttempt: false });
     return { metrics, step, first };
   }
