@@ -15,7 +15,7 @@ import { ChunkStage } from './stages/chunk.stage';
 import { EmbedStage } from './stages/embed.stage';
 import { IndexStage } from './stages/index.stage';
 import { ParseStage } from './stages/parse.stage';
-import { DOCUMENT_ANALYZER, DOCUMENT_CHUNKER, DOCUMENT_PARSER, EMBEDDER, INLINE_STEPS_MAX_BYTES } from './tokens';
+import { DOCUMENT_ANALYZER, DOCUMENT_CHUNKER, DOCUMENT_PARSER, EMBEDDER, INLINE_STEPS_MAX_BYTES, MODEL_ANALYSIS_ENABLED } from './tokens';
 
 const TOKEN_COUNTER = Symbol('TOKEN_COUNTER');
 
@@ -48,8 +48,17 @@ const TOKEN_COUNTER = Symbol('TOKEN_COUNTER');
     {
       provide: EMBEDDER,
       inject: [SERVICE_CONFIG, DATA_SOURCE],
-      useFactory: (config: IngestionConfig, dataSource: DataSource) =>
-        new CachedEmbedder(createEmbedder(embedderConfigFromEnv(config)), new EmbeddingCacheRepository(dataSource)),
+      useFactory: (config: IngestionConfig, dataSource: DataSource) => {
+        const embedder = createEmbedder(embedderConfigFromEnv(config));
+        // A model endpoint is slow and may cost money: cache its vectors. The local embedder computes a
+        // vector faster than the cache could look one up, so it runs uncached.
+        return config.EMBEDDING_PROVIDER === 'local' ? embedder : new CachedEmbedder(embedder, new EmbeddingCacheRepository(dataSource));
+      },
+    },
+    {
+      provide: MODEL_ANALYSIS_ENABLED,
+      inject: [SERVICE_CONFIG],
+      useFactory: (config: IngestionConfig) => isLlmConfigured({ baseUrl: config.LLM_BASE_URL, model: config.LLM_MODEL }),
     },
     {
       provide: DOCUMENT_ANALYZER,

@@ -96,7 +96,7 @@ describe('staged ingestion pipeline (real Postgres and Redis)', () => {
 
   function pipeline(embedder: Embedder = local, inlineMaxBytes = 0) {
     const metrics = new ServiceMetrics('ingestion');
-    const runner = new StageRunner(dataSource, new JobClient(client), logger, metrics, inlineMaxBytes);
+    const runner = new StageRunner(dataSource, new JobClient(client), logger, metrics, inlineMaxBytes, true);
     const stages = {
       parse: new ParseStage(dataSource, new IsolatedDocumentParser({ timeoutMs: 20_000, maxHeapMb: 256, maxDecompressedBytes: 64 * 1024 * 1024 })),
       chunk: new ChunkStage(dataSource, new DocumentChunker(tokens, { chunkSizeTokens: 40, chunkOverlapTokens: 8 })),

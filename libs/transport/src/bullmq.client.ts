@@ -90,6 +90,19 @@ export class BullMqClient extends ClientProxy {
     return { jobId: job.id } as T;
   }
 
+  /** Adds many fire-and-forget jobs of one name in one round trip (bulk uploads). */
+  async emitMany(name: string, records: BullMqRecord[]): Promise<Array<{ jobId: string }>> {
+    const contract = this.contract(name, 'event');
+    const jobs = await this.queues.queue(contract.queue).addBulk(
+      records.map((record) => ({
+        name,
+        data: this.withCorrelation(validatePayload(contract, name, record.data)),
+        opts: { ...contract.options, jobId: record.options.jobId, delay: record.options.delayMs, priority: record.options.priority ?? contract.options.priority },
+      })),
+    );
+    return jobs.map((job) => ({ jobId: job.id as string }));
+  }
+
   private async request(packet: ReadPacket): Promise<unknown> {
     const name = this.normalizePattern(packet.pattern as string);
     const started = performance.now();

@@ -18,6 +18,11 @@ export class JobClient {
     return lastValueFrom(this.proxy.emit<{ jobId: string }>(name, new BullMqRecord(payload, options)));
   }
 
+  publishMany<N extends EventJobName>(name: N, items: Array<{ payload: PayloadIn<N>; options?: EmitOptions }>): Promise<Array<{ jobId: string }>> {
+    if (items.length === 0) return Promise.resolve([]);
+    return this.proxy.emitMany(name, items.map((item) => new BullMqRecord(item.payload, item.options)));
+  }
+
   close(): Promise<void> {
     return this.proxy.close();
   }

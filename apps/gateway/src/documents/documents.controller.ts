@@ -44,7 +44,14 @@ export class DocumentsController {
       maxFileBytes: this.config.MAX_UPLOAD_BYTES,
       maxTotalBytes: this.config.MAX_BATCH_BYTES,
     });
-    return this.documents.uploadMany(tenantId, form.files, form);
+    const results = await this.documents.uploadMany(tenantId, form.files, form);
+    return {
+      documents: results.map((result, index) => {
+        const filename = form.files[index].filename;
+        if ('error' in result) return { filename, error: { code: result.error.code, message: result.error.message } };
+        return { filename, documentId: result.documentId, jobId: result.jobId, status: result.status, duplicate: result.duplicate };
+      }),
+    };
   }
 
   @Get()

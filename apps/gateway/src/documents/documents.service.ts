@@ -10,6 +10,11 @@ import { type DocumentView, toDocumentView } from './document-view';
 import { resolveMediaType } from './media-type';
 import type { UploadedFile } from './upload-form';
 
+export interface Placement {
+  tags: string[];
+  folder: string;
+}
+
 export interface UploadResult {
   documentId: string;
   jobId: string;
@@ -17,6 +22,8 @@ export interface UploadResult {
   /** True when the tenant already had this content: the existing document is returned. */
   duplicate: boolean;
 }
+
+type StoredUpload = UploadResult & { sha256: string };
 
 // BullMQ serves lower priority numbers first. A tenant's N-th waiting document gets priority N, so
 // one tenant's big batch never starves another tenant's single upload (which gets priority 1).
@@ -37,7 +44,51 @@ export class DocumentsService {
     this.processing = new ProcessingJobRepository(dataSource);
   }
 
-  async upload(tenantId: string, file: UploadedFile, placement: { tags: string[]; folder: string }): Promise<UploadResult> {
+  async upload(tenantId: string, file: UploadedFile, placement: Placement): Promise<UploadResult> {
+    const [result] = await this.uploadMany(tenantId, [file], placement);
+    if ('error' in result) throw result.error;
+    return { documentId: result.documentId, jobId: result.jobId, status: result.status, duplicate: result.duplicate };
+  }
+
+  /**
+   * Stores each file (one bad file fails alone, with its reason) and queues all new documents in
+   * one round trip. Priorities follow the tenant's queue share: its N-th waiting document gets N.
+   */
+  async uploadMany(tenantId: string, files: UploadedFile[], placement: Placement): Promise<Array<UploadResult | { error: DomainError }>> {
+    const results: Array<UploadResult | { error: DomainError }> = [];
+    const created: StoredUpload[] = [];
+    for (const file of files) {
+      try {
+        const result = await this.store(tenantId, file, placement);
+        results.push(result);
+        if (!result.duplicate) created.push(result);
+      } catch (error) {
+        if (!isDomainError(error)) throw error;
+        results.push({ error });
+      }
+    }
+    if (created.length === 0) return results;
+    const alreadyWaiting = (await this.documents.inFlightCount(tenantId)) - created.length;
+    try {
+      await this.jobs.publishMany(
+        JobName.IngestDocument,
+        created.map((result, index) => ({
+          payload: { tenantId, documentId: result.documentId, sha256: result.sha256 },
+          options: { jobId: result.jobId, priority: Math.min(Math.max(alreadyWaiting, 0) + index + 1, MAX_PRIORITY) },
+        })),
+      );
+    } catch (error) {
+      // The bytes are stored, so nothing is lost; each document says why it is not being processed.
+      const reason = `could not be queued for ingestion: ${(error as Error).message}`;
+      this.logger.error('enqueue failed after upload', { documents: created.length, error: (error as Error).message });
+      const unavailable = new DomainError(ErrorCode.ServiceUnavailable, `the document was stored but ${reason}`);
+      for (const result of created) await this.documents.markFailed(result.documentId, reason);
+      return results.map((result) => ('documentId' in result && created.some((item) => item === result) ? { error: unavailable } : result));
+    }
+    return results;
+  }
+
+  private async store(tenantId: string, file: UploadedFile, placement: Placement): Promise<StoredUpload> {
     if (file.bytes.length === 0) throw new DomainError(ErrorCode.EmptyDocument, `"${file.filename}" is empty`);
     const mediaType = resolveMediaType(file.bytes, file.filename);
     const sha256 = createHash('sha256').update(file.bytes).digest('hex');
@@ -45,33 +96,7 @@ export class DocumentsService {
       { tenantId, filename: file.filename, mediaType, sha256, tags: placement.tags, folder: placement.folder },
       file.bytes,
     );
-    const jobId = ingestJobId(document.id, document.sha256.trim());
-    if (!created) return { documentId: document.id, jobId, status: document.status, duplicate: true };
-    try {
-      const priority = Math.min(await this.documents.inFlightCount(tenantId), MAX_PRIORITY);
-      await this.jobs.publish(JobName.IngestDocument, { tenantId, documentId: document.id, sha256 }, { jobId, priority });
-    } catch (error) {
-      // The bytes are stored, so nothing is lost; the document says why it is not being processed.
-      const reason = `could not be queued for ingestion: ${(error as Error).message}`;
-      await this.documents.markFailed(document.id, reason);
-      this.logger.error('enqueue failed after upload', { documentId: document.id, error: (error as Error).message });
-      throw new DomainError(ErrorCode.ServiceUnavailable, `the document was stored but ${reason}`);
-    }
-    return { documentId: document.id, jobId, status: document.status, duplicate: false };
-  }
-
-  /** Uploads each file on its own: one bad file fails alone, with its reason, and the rest go on. */
-  async uploadMany(tenantId: string, files: UploadedFile[], placement: { tags: string[]; folder: string }) {
-    const results = [];
-    for (const file of files) {
-      try {
-        results.push({ filename: file.filename, ...(await this.upload(tenantId, file, placement)) });
-      } catch (error) {
-        if (!isDomainError(error)) throw error;
-        results.push({ filename: file.filename, error: { code: error.code, message: error.message } });
-      }
-    }
-    return { documents: results };
+    return { documentId: document.id, jobId: ingestJobId(document.id, document.sha256), status: document.status, duplicate: !created, sha256 };
   }
 
   async get(tenantId: string, id: string): Promise<DocumentView & { processing: unknown[] }> {

@@ -9,7 +9,7 @@ import type { ChunkStage } from '../stages/chunk.stage';
 import type { EmbedStage } from '../stages/embed.stage';
 import type { IndexStage } from '../stages/index.stage';
 import type { ParseStage } from '../stages/parse.stage';
-import { INLINE_STEPS_MAX_BYTES } from '../tokens';
+import { INLINE_STEPS_MAX_BYTES, MODEL_ANALYSIS_ENABLED } from '../tokens';
 import { CancellationWatch } from './cancellation-watch';
 import { type PipelineStage, STAGE_PROGRESS } from './stage';
 
@@ -52,6 +52,7 @@ export class StageRunner {
     @Inject(LOGGER) private readonly logger: Logger,
     @Inject(METRICS) private readonly metrics: ServiceMetrics,
     @Inject(INLINE_STEPS_MAX_BYTES) private readonly inlineMaxBytes: number,
+    @Inject(MODEL_ANALYSIS_ENABLED) private readonly modelAnalysis: boolean,
   ) {
     this.documents = new DocumentRepository(dataSource);
     this.artifacts = new ArtifactRepository(dataSource);
@@ -143,7 +144,10 @@ export class StageRunner {
     if (!next) {
       this.metrics.documentsTotal.inc({ outcome: 'indexed' });
       this.logger.info('document indexed', { documentId: payload.documentId });
-      await this.jobs.publish(JobName.AnalyzeDocument, payload, { jobId: stageJobId('analyze', payload.documentId, payload.sha256) });
+      // The heuristic analysis is already stored; a model pass is queued only when a model is configured.
+      if (this.modelAnalysis) {
+        await this.jobs.publish(JobName.AnalyzeDocument, payload, { jobId: stageJobId('analyze', payload.documentId, payload.sha256) });
+      }
       return;
     }
     await this.jobs.publish(STAGE_JOB_NAME[next], payload, { jobId: stageJobId(next, payload.documentId, payload.sha256), priority: job.priority });

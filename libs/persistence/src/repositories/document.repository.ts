@@ -1,5 +1,5 @@
 import type { DocumentStatus } from '@quarry/contracts';
-import { type DataSource, type EntityManager, In } from 'typeorm';
+import type { DataSource, EntityManager } from 'typeorm';
 import type { QueryDeepPartialEntity } from 'typeorm/query-builder/QueryPartialEntity';
 import { DocumentArtifactEntity } from '../entities/document-artifact.entity';
 import { DocumentContentEntity } from '../entities/document-content.entity';
@@ -16,7 +16,22 @@ export interface NewDocument {
   folder: string;
 }
 
-const LIVE: DocumentStatus[] = ['queued', 'processing', 'indexed'];
+/** What an upload needs to know about the document it stored or found. */
+export interface StoredDocument {
+  id: string;
+  status: DocumentStatus;
+  sha256: string;
+}
+
+interface StoredDocumentRow {
+  id: string;
+  status: DocumentStatus;
+  sha256: string;
+}
+
+function toStored(row: StoredDocumentRow): StoredDocument {
+  return { id: row.id, status: row.status, sha256: row.sha256.trim() };
+}
 
 export interface DocumentPage {
   items: DocumentEntity[];
@@ -31,24 +46,42 @@ export class DocumentRepository {
    * Stores a new document with its original bytes, unless the tenant already has a live document
    * with the same content: then that one is returned (`created: false`) and nothing is written. A
    * unique index decides between concurrent uploads of the same file, so exactly one is created.
+   * Document and bytes go in with one statement (atomic without a transaction round trip): uploads
+   * are the hot path of bulk ingestion.
    */
-  async createOrFindLive(input: NewDocument, bytes: Buffer): Promise<{ document: DocumentEntity; created: boolean }> {
-    return this.dataSource.transaction(async (manager) => {
-      await ensureTenant(manager, input.tenantId);
-      const inserted: Array<{ id: string }> = await manager.query(
-        `INSERT INTO documents (tenant_id, filename, media_type, size_bytes, sha256, tags, folder, status)
+  async createOrFindLive(input: NewDocument, bytes: Buffer): Promise<{ document: StoredDocument; created: boolean }> {
+    await this.ensureTenantOnce(input.tenantId);
+    const inserted: StoredDocumentRow[] = await this.dataSource.query(
+      `WITH created AS (
+         INSERT INTO documents (tenant_id, filename, media_type, size_bytes, sha256, tags, folder, status)
          VALUES ($1, $2, $3, $4, $5, $6, $7, 'queued')
          ON CONFLICT (tenant_id, sha256) WHERE status IN ('queued', 'processing', 'indexed') DO NOTHING
-         RETURNING id`,
-        [input.tenantId, input.filename, input.mediaType, bytes.length, input.sha256, input.tags, input.folder],
-      );
-      if (inserted.length === 0) {
-        const existing = await manager.findOneByOrFail(DocumentEntity, { tenantId: input.tenantId, sha256: input.sha256, status: In(LIVE) });
-        return { document: existing, created: false };
-      }
-      await manager.insert(DocumentContentEntity, { documentId: inserted[0].id, bytes });
-      return { document: await manager.findOneByOrFail(DocumentEntity, { id: inserted[0].id }), created: true };
-    });
+         RETURNING id, status, sha256
+       ), content AS (
+         INSERT INTO document_contents (document_id, bytes) SELECT id, $8 FROM created
+       )
+       SELECT id, status, sha256 FROM created`,
+      [input.tenantId, input.filename, input.mediaType, bytes.length, input.sha256, input.tags, input.folder, bytes],
+    );
+    if (inserted.length > 0) return { document: toStored(inserted[0]), created: true };
+    const existing: StoredDocumentRow[] = await this.dataSource.query(
+      `SELECT id, status, sha256 FROM documents WHERE tenant_id = $1 AND sha256 = $2 AND status IN ('queued', 'processing', 'indexed')`,
+      [input.tenantId, input.sha256],
+    );
+    if (existing.length === 0) {
+      // The live duplicate finished failing between the two statements: store this one after all.
+      return this.createOrFindLive(input, bytes);
+    }
+    return { document: toStored(existing[0]), created: false };
+  }
+
+  // Tenants are created on first use and never renamed, so each process inserts each one once.
+  private readonly knownTenants = new Set<string>();
+
+  private async ensureTenantOnce(tenantId: string): Promise<void> {
+    if (this.knownTenants.has(tenantId)) return;
+    await this.dataSource.query('INSERT INTO tenants (id, name) VALUES ($1, $1) ON CONFLICT (id) DO NOTHING', [tenantId]);
+    this.knownTenants.add(tenantId);
   }
 
   /** Stores the document and its bytes without the dedup check (tests and imports). */
