@@ -54,7 +54,14 @@ describe('Quarry end to end', () => {
   beforeAll(async () => {
     schema = await createTestSchema('e2e');
     redis = createTestRedisPrefix('e2e');
-    stack = new ServiceStack({ databaseUrl: schema.url, databaseSchema: schema.schema, redisUrl: redis.url, redisPrefix: redis.prefix });
+    // Short job locks, so the crash test sees a killed worker's job taken up again within seconds.
+    stack = new ServiceStack({
+      databaseUrl: schema.url,
+      databaseSchema: schema.schema,
+      redisUrl: redis.url,
+      redisPrefix: redis.prefix,
+      env: { WORKER_LOCK_MS: '1500' },
+    });
     await stack.start();
   });
 
@@ -183,6 +190,27 @@ describe('Quarry end to end', () => {
     const reply = (await response.json()) as { citations: Array<{ documentId: string; provenance: { page?: number } }> };
     expect(reply.citations[0].documentId).toBe(uploads[0].documentId);
     expect(reply.citations[0].provenance.page).toEqual(expect.any(Number));
+  });
+
+  it('brings a document to a terminal state when its ingestion worker is killed mid-job', async () => {
+    const pdf = await readFile(join(repoRoot(), '..', 'shared', 'data', 'docs', 'tika', 'testPDF_protected.pdf'));
+    const form = new FormData();
+    form.append('file', new Blob([pdf]), 'speech.pdf');
+    const { jobId } = (await (await api('/api/documents', { method: 'POST', body: form, headers: { 'x-tenant-id': 'crash' } })).json()) as { jobId: string };
+    const jobState = async () => (await (await api(`/api/jobs/${jobId}`, { headers: { 'x-tenant-id': 'crash' } })).json()) as { status: string; stage: string };
+    await waitFor(async () => (await jobState()).status === 'processing', { timeoutMs: 20_000, intervalMs: 20, description: 'ingestion to start' });
+    expect(await stack.stopService('ingestion', 'SIGKILL')).toBeNull();
+    expect((await jobState()).status).toBe('processing');
+
+    await stack.startService('ingestion');
+    const final = await waitFor(
+      async () => {
+        const state = await jobState();
+        return ['indexed', 'failed', 'cancelled'].includes(state.status) ? state : undefined;
+      },
+      { timeoutMs: 40_000, description: 'the document to reach a terminal state after the crash' },
+    );
+    expect(final.status).toBe('indexed');
   });
 
   it('answers through an OpenAI-compatible chat model when LLM_BASE_URL and LLM_MODEL are set', async () => {

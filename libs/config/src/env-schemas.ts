@@ -37,6 +37,8 @@ export const redisEnv = z.object({
 
 export const workerEnv = z.object({
   WORKER_CONCURRENCY: positiveInt(4),
+  /** A job whose worker stops renewing its lock for this long (a crashed process) is run again. */
+  WORKER_LOCK_MS: positiveInt(30_000),
   REQUEST_TIMEOUT_MS: positiveInt(30_000),
 });
 

@@ -79,6 +79,7 @@ export async function runService<C extends BaseServiceConfig>(definition: Servic
           ...target,
           queues: definition.queues,
           concurrency: config.WORKER_CONCURRENCY,
+          lockMs: config.WORKER_LOCK_MS,
           shutdownTimeoutMs: config.SHUTDOWN_TIMEOUT_MS,
           logger,
           metrics,

@@ -15,6 +15,7 @@ export interface BaseServiceConfig {
   REDIS_URL: string;
   REDIS_PREFIX: string;
   WORKER_CONCURRENCY: number;
+  WORKER_LOCK_MS: number;
   REQUEST_TIMEOUT_MS: number;
 }
 

@@ -14,6 +14,8 @@ export interface BullMqServerOptions extends RedisTarget {
   /** The queues this service consumes; every job name on them must have a handler. */
   queues: QueueName[];
   concurrency: number;
+  /** Lock time of an active job; a crashed worker's jobs are taken up again after about this long. */
+  lockMs?: number;
   /** How long close() lets active jobs finish before handing them back to the queue. */
   shutdownTimeoutMs: number;
   logger: Logger;
@@ -106,6 +108,7 @@ export class BullMqServer extends Server implements CustomTransportStrategy {
       connection: redisOptionsFromUrl(this.options.url),
       prefix: this.options.prefix,
       concurrency: this.options.concurrency,
+      ...(this.options.lockMs ? { lockDuration: this.options.lockMs, stalledInterval: this.options.lockMs } : {}),
     });
     worker.on('error', (error) => this.options.logger.error('worker error', { queue, error: error.message }));
     worker.on('failed', (job, error) => {

@@ -12,6 +12,12 @@ export interface DocumentView {
   status: string;
   error: string | null;
   chunkCount: number;
+  /** Pipeline step reached (parse, chunk, embed, index) and overall percent. */
+  stage: string | null;
+  progress: number;
+  pageCount: number | null;
+  /** Language, size, structure, chunking recommendation; with a model also summary and tags. */
+  analysis: Record<string, unknown> | null;
   createdAt: string;
   updatedAt: string;
   indexedAt: string | null;
@@ -29,6 +35,10 @@ export function toDocumentView(document: DocumentEntity): DocumentView {
     status: document.status,
     error: document.error,
     chunkCount: document.chunkCount,
+    stage: document.stage,
+    progress: document.status === 'indexed' ? 100 : document.progress,
+    pageCount: document.pageCount,
+    analysis: document.analysis,
     createdAt: document.createdAt.toISOString(),
     updatedAt: document.updatedAt.toISOString(),
     indexedAt: document.indexedAt?.toISOString() ?? null,
