@@ -4,8 +4,15 @@ import { JobMeta, SearchFilters, TenantId } from './common.schema';
 export const SearchChunksRequest = JobMeta.extend({
   tenantId: TenantId,
   query: z.string().trim().min(1, 'query must not be empty').max(4000),
-  topK: z.number().int().min(1).max(100).default(8),
+  topK: z.number().int().min(1).max(200).default(8),
   filters: SearchFilters.optional(),
+  /** `hybrid` (default) fuses BM25 and vectors; `lexical` and `dense` search one side (evaluation, debugging). */
+  mode: z.enum(['hybrid', 'lexical', 'dense']).default('hybrid'),
+  /** Override the fusion (default: weighted standardised scores, dense weight 0.2). */
+  fusion: z
+    .object({ method: z.enum(['weighted', 'rrf']), denseWeight: z.number().min(0).max(1).optional() })
+    .strict()
+    .optional(),
 });
 export type SearchChunksRequest = z.input<typeof SearchChunksRequest>;
 

@@ -101,8 +101,8 @@ describe('InMemoryHybridIndex', () => {
       expect(chunkIds(hits)).toEqual(['srv-1']);
     });
 
-    it('fuses by RRF: score is the sum of 1 / (60 + rank) over both sides', () => {
-      const hits = seeded().search(query({ text: 'penalty payments', vector: towards(1, 0.1) }));
+    it('fuses by RRF on request: score is the sum of 1 / (60 + rank) over both sides', () => {
+      const hits = seeded().search(query({ text: 'penalty payments', vector: towards(1, 0.1), fusion: { method: 'rrf' } }));
       // inv-2 is first lexically (only chunk with these words) and first by vector (exact match).
       expect(hits[0].chunkId).toBe('inv-2');
       expect(hits[0].score).toBeCloseTo(2 / 61, 12);
@@ -112,10 +112,10 @@ describe('InMemoryHybridIndex', () => {
       expect(second?.lexicalScore).toBeUndefined();
     });
 
-    it('lets agreement between both sides beat a single first place', () => {
+    it('lets agreement between both sides beat a single first place (RRF)', () => {
       // Vector ranking: inv-1, inv-2, hol-1 (tie with srv-1 at 0, broken by id). Lexical: hol-1 only.
       // hol-1 = 1/61 + 1/63 beats inv-1 = 1/61.
-      const hits = seeded().search(query({ text: 'vacation', vector: towards(1) }));
+      const hits = seeded().search(query({ text: 'vacation', vector: towards(1), fusion: { method: 'rrf' } }));
       expect(chunkIds(hits).slice(0, 2)).toEqual(['hol-1', 'inv-1']);
       expect(hits[0].score).toBeCloseTo(1 / 61 + 1 / 63, 12);
     });
@@ -127,8 +127,23 @@ describe('InMemoryHybridIndex', () => {
       expect(seeded().search(query({ topK: 0 }))).toEqual([]);
     });
 
+    it('by default weighs BM25 over the vector side, so a lexical match outranks a vector-only one', () => {
+      // Lexical: hol-1 only. Vector: inv-1 first. Weighted fusion keeps the word match on top.
+      const hits = seeded().search(query({ text: 'vacation', vector: towards(1) }));
+      expect(hits[0].chunkId).toBe('hol-1');
+      expect(hits[0].score).toBeGreaterThan(hits[1].score);
+    });
+
+    it('searches one side only when asked', () => {
+      const lexicalOnly = seeded().search(query({ text: 'vacation', vector: towards(1), mode: 'lexical' }));
+      expect(chunkIds(lexicalOnly)).toEqual(['hol-1']);
+      const denseOnly = seeded().search(query({ text: 'vacation', vector: towards(1), mode: 'dense' }));
+      expect(denseOnly[0].chunkId).toBe('inv-1');
+      expect(denseOnly.every((hit) => hit.lexicalScore === undefined)).toBe(true);
+    });
+
     it('carries the chunk payload into the hit', () => {
-      const [hit] = seeded().search(query({ text: 'receipt', vector: towards(1) }));
+      const [hit] = seeded().search(query({ text: 'receipt', vector: towards(1), fusion: { method: 'rrf' } }));
       expect(hit).toEqual({
         chunkId: 'inv-1',
         documentId: 'doc-invoices',

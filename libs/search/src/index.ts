@@ -5,3 +5,4 @@ export * from './search-filters';
 export * from './search-index.port';
 export * from './top-k';
 export * from './vector-index';
+export * from './weighted-score-fusion';

@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { SearchChunksReply } from '@quarry/contracts';
 import type { Embedder } from '@quarry/llm';
-import { SEARCH_INDEX, type SearchFilters, type SearchIndex } from '@quarry/search';
+import { type FusionOptions, type RetrievalMode, SEARCH_INDEX, type SearchFilters, type SearchIndex } from '@quarry/search';
 import { QUERY_EMBEDDER } from '../tokens';
 import { IndexSynchronizer } from './index-synchronizer.service';
 
@@ -14,10 +14,26 @@ export class SearchService {
     private readonly synchronizer: IndexSynchronizer,
   ) {}
 
-  async search(request: { tenantId: string; query: string; topK: number; filters?: SearchFilters }): Promise<SearchChunksReply> {
+  async search(request: {
+    tenantId: string;
+    query: string;
+    topK: number;
+    filters?: SearchFilters;
+    mode?: RetrievalMode;
+    fusion?: FusionOptions;
+  }): Promise<SearchChunksReply> {
     const started = performance.now();
-    const [[vector]] = await Promise.all([this.embedder.embed([request.query]), this.synchronizer.catchUp()]);
-    const hits = await this.index.search({ tenantId: request.tenantId, text: request.query, vector, topK: request.topK, filters: request.filters });
+    const embedding = request.mode === 'lexical' ? Promise.resolve([new Float32Array(0)]) : this.embedder.embed([request.query]);
+    const [[vector]] = await Promise.all([embedding, this.synchronizer.catchUp()]);
+    const hits = await this.index.search({
+      tenantId: request.tenantId,
+      text: request.query,
+      vector,
+      topK: request.topK,
+      filters: request.filters,
+      mode: request.mode,
+      fusion: request.fusion,
+    });
     return { hits, tookMs: performance.now() - started, indexedChunks: this.index.stats().chunks };
   }
 }

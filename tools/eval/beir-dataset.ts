@@ -1,0 +1,46 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+export interface BeirDocument {
+  id: string;
+  title: string;
+  text: string;
+}
+
+export interface BeirDataset {
+  name: string;
+  corpus: BeirDocument[];
+  /** Only the queries that have judgements in the test qrels. */
+  queries: Array<{ id: string; text: string }>;
+  /** query id → (document id → graded relevance) */
+  qrels: Map<string, Map<string, number>>;
+}
+
+function jsonLines<T>(path: string): T[] {
+  return readFileSync(path, 'utf8')
+    .split('\n')
+    .filter((line) => line.trim().length > 0)
+    .map((line) => JSON.parse(line) as T);
+}
+
+/** Reads a BEIR-format folder: corpus.jsonl, queries.jsonl and qrels/test.tsv. */
+export function loadBeirDataset(folder: string): BeirDataset {
+  const corpus = jsonLines<{ _id: string; title?: string; text?: string }>(join(folder, 'corpus.jsonl')).map((row) => ({
+    id: String(row._id),
+    title: row.title ?? '',
+    text: row.text ?? '',
+  }));
+  const qrels = new Map<string, Map<string, number>>();
+  const lines = readFileSync(join(folder, 'qrels', 'test.tsv'), 'utf8').split('\n').slice(1);
+  for (const line of lines) {
+    const [queryId, documentId, score] = line.trim().split('\t');
+    if (!queryId || !documentId) continue;
+    const judged = qrels.get(queryId) ?? new Map<string, number>();
+    judged.set(documentId, Number(score));
+    qrels.set(queryId, judged);
+  }
+  const queries = jsonLines<{ _id: string; text: string }>(join(folder, 'queries.jsonl'))
+    .map((row) => ({ id: String(row._id), text: row.text }))
+    .filter((query) => qrels.has(query.id));
+  return { name: folder.split('/').filter(Boolean).pop() ?? folder, corpus, queries, qrels };
+}
