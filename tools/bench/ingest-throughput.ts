@@ -4,7 +4,7 @@
  * chunks/s, p50/p95 upload-to-searchable and peak RSS per service.
  * BENCH_DOCUMENTS limits the corpus (default: all of it).
  */
-import { type ServiceName, SERVICE_NAMES, ServiceStack, createTestRedisPrefix, createTestSchema, waitFor } from '@quarry/testing';
+import { type ServiceName, SERVICE_NAMES, type ServiceStack, startIsolatedStack, waitFor } from '@quarry/testing';
 import { Client } from 'pg';
 import { scifactSample } from './scifact-sample';
 import { percentile } from './stats';
@@ -14,20 +14,16 @@ const BATCH = 100;
 const PARALLEL_REQUESTS = 2;
 
 async function main(): Promise<void> {
-  const schema = await createTestSchema('benchingest');
-  const redis = createTestRedisPrefix('benchingest');
-  const stack = new ServiceStack({
-    databaseUrl: schema.url,
-    databaseSchema: schema.schema,
-    redisUrl: redis.url,
-    redisPrefix: redis.prefix,
-    env: { ...(process.env.BENCH_NODE_OPTIONS ? { NODE_OPTIONS: process.env.BENCH_NODE_OPTIONS } : {}), LOG_LEVEL: 'warn', WORKER_CONCURRENCY: process.env.WORKER_CONCURRENCY ?? '8', MAX_BATCH_FILES: String(BATCH) },
+  const { stack, schema, stop } = await startIsolatedStack('benchingest', {
+    ...(process.env.BENCH_NODE_OPTIONS ? { NODE_OPTIONS: process.env.BENCH_NODE_OPTIONS } : {}),
+    LOG_LEVEL: 'warn',
+    WORKER_CONCURRENCY: process.env.WORKER_CONCURRENCY ?? '8',
+    MAX_BATCH_FILES: String(BATCH),
   });
   const db = new Client({ connectionString: schema.url, options: `-c search_path=${schema.schema}` });
   const peakRss = new Map<ServiceName, number>();
   let sampler: NodeJS.Timeout | undefined;
   try {
-    await stack.start();
     await db.connect();
     const { documents } = scifactSample(LIMIT, 1);
     console.log(`ingesting ${documents.length} SciFact abstracts in batches of ${BATCH} …`);
@@ -82,9 +78,7 @@ async function main(): Promise<void> {
   } finally {
     clearInterval(sampler);
     await db.end().catch(() => undefined);
-    await stack.stop();
-    await redis.cleanup();
-    await schema.drop();
+    await stop();
   }
 }
 

@@ -7,7 +7,7 @@
  * all measured sequentially in the same run, so the figures are comparable.
  */
 import { JobName, QueueName } from '@quarry/contracts';
-import { ServiceStack, createTestRedisPrefix, createTestSchema, waitFor } from '@quarry/testing';
+import { startIsolatedStack, waitFor } from '@quarry/testing';
 import { BullMqClient, JobClient, redisOptionsFromUrl } from '@quarry/transport';
 import { Queue, QueueEvents, Worker } from 'bullmq';
 import { scifactSample } from './scifact-sample';
@@ -28,15 +28,7 @@ async function time(rounds: number, run: (round: number) => Promise<void>): Prom
 }
 
 async function main(): Promise<void> {
-  const schema = await createTestSchema('bench');
-  const redis = createTestRedisPrefix('bench');
-  const stack = new ServiceStack({
-    databaseUrl: schema.url,
-    databaseSchema: schema.schema,
-    redisUrl: redis.url,
-    redisPrefix: redis.prefix,
-    env: { LOG_LEVEL: 'warn' },
-  });
+  const { stack, redis, stop } = await startIsolatedStack('bench', { LOG_LEVEL: 'warn' });
   const client = new BullMqClient({ url: redis.url, prefix: redis.prefix, requestTimeoutMs: 30_000 });
   const jobs = new JobClient(client);
   const connection = redisOptionsFromUrl(redis.url);
@@ -44,7 +36,6 @@ async function main(): Promise<void> {
   const echoEvents = new QueueEvents('bench-echo', { connection, prefix: redis.prefix });
   const echoWorker = new Worker('bench-echo', (job) => Promise.resolve(job.data as unknown), { connection, prefix: redis.prefix, concurrency: 4 });
   try {
-    await stack.start();
     const sample = scifactSample(DOCUMENTS, 300);
     console.log(`uploading ${sample.documents.length} SciFact abstracts …`);
     const ids: string[] = [];
@@ -103,9 +94,7 @@ async function main(): Promise<void> {
     await echoEvents.close();
     await echoQueue.close();
     await client.close();
-    await stack.stop();
-    await redis.cleanup();
-    await schema.drop();
+    await stop();
   }
 }
 

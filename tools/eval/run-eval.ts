@@ -8,7 +8,7 @@
  * --in-process skips the services and builds the index directly (seconds; for experiments).
  */
 import { parseArgs } from 'node:util';
-import { ServiceStack, createTestRedisPrefix, createTestSchema } from '@quarry/testing';
+import { startIsolatedStack } from '@quarry/testing';
 import { BullMqClient, JobClient } from '@quarry/transport';
 import { percentile } from '../bench/stats';
 import { type BeirDataset, loadBeirDataset } from './beir-dataset';
@@ -91,18 +91,14 @@ async function main(): Promise<number> {
     });
     report(dataset, results, 'in-process index, no services');
   } else {
-    const schema = await createTestSchema('eval');
-    const redis = createTestRedisPrefix('eval');
-    const stack = new ServiceStack({
-      databaseUrl: schema.url,
-      databaseSchema: schema.schema,
-      redisUrl: redis.url,
-      redisPrefix: redis.prefix,
-      env: { LOG_LEVEL: 'warn', WORKER_CONCURRENCY: '8', ...(process.env.EVAL_CHUNK_SIZE ? { CHUNK_SIZE_TOKENS: process.env.EVAL_CHUNK_SIZE } : {}), ...(process.env.EVAL_DIMENSIONS ? { EMBEDDING_DIMENSIONS: process.env.EVAL_DIMENSIONS } : {}) },
+    const { stack, schema, redis, stop } = await startIsolatedStack('eval', {
+      LOG_LEVEL: 'warn',
+      WORKER_CONCURRENCY: '8',
+      ...(process.env.EVAL_CHUNK_SIZE ? { CHUNK_SIZE_TOKENS: process.env.EVAL_CHUNK_SIZE } : {}),
+      ...(process.env.EVAL_DIMENSIONS ? { EMBEDDING_DIMENSIONS: process.env.EVAL_DIMENSIONS } : {}),
     });
     const client = new BullMqClient({ url: redis.url, prefix: redis.prefix, requestTimeoutMs: 30_000 });
     try {
-      await stack.start();
       const started = Date.now();
       const corpusIdOf = await ingestThroughPipeline(stack, dataset, { url: schema.url, schema: schema.schema });
       console.log(`ingested ${corpusIdOf.size} documents through the pipeline in ${((Date.now() - started) / 1000).toFixed(1)} s`);
@@ -111,9 +107,7 @@ async function main(): Promise<number> {
       report(dataset, results, 'through gateway, queues and the retrieval service');
     } finally {
       await client.close();
-      await stack.stop();
-      await redis.cleanup();
-      await schema.drop();
+      await stop();
     }
   }
   const hybrid = results.find((result) => result.mode === 'hybrid') as ModeResult;

@@ -1,5 +1,6 @@
 export * from './fake-openai-server';
 export * from './free-port';
+export * from './isolated-stack';
 export * from './repo-root';
 export * from './service-stack';
 export * from './test-database';
