@@ -85,3 +85,43 @@ describe('VectorIndex', () => {
     expect(index.search(vector(1, 0), 1)).toEqual([{ id: 'zero', score: 0 }]);
   });
 });
+
+describe('VectorIndex with its HNSW graph', () => {
+  const dimension = 32;
+  // A deterministic pseudo-random stream, so the test is the same on every run.
+  let seed = 42;
+  const random = () => ((seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648) * 2 - 1;
+  const randomVector = () => Float32Array.from({ length: dimension }, random);
+
+  function pair(size: number) {
+    const exact = new VectorIndex(dimension, { annThreshold: 0 });
+    const graph = new VectorIndex(dimension, { annThreshold: 50 });
+    for (let index = 0; index < size; index++) {
+      const vector = randomVector();
+      exact.add(`v${index}`, vector);
+      graph.add(`v${index}`, vector);
+    }
+    return { exact, graph };
+  }
+
+  it('finds (nearly) the same neighbours as the exact scan', () => {
+    const { exact, graph } = pair(600);
+    let overlap = 0;
+    for (let round = 0; round < 20; round++) {
+      const query = randomVector();
+      const truth = new Set(exact.search(query, 10).map((hit) => hit.id));
+      overlap += graph.search(query, 10).filter((hit) => truth.has(hit.id)).length;
+    }
+    expect(overlap / 200).toBeGreaterThanOrEqual(0.95);
+  });
+
+  it('forgets removed vectors and still honours filters, falling back to a scan when they are selective', () => {
+    const { exact, graph } = pair(300);
+    const query = randomVector();
+    const [top] = graph.search(query, 1);
+    expect(graph.remove(top.id)).toBe(true);
+    expect(graph.search(query, 5).map((hit) => hit.id)).not.toContain(top.id);
+    const onlyEven = (id: string) => Number(id.slice(1)) % 100 === 0;
+    expect(graph.search(query, 3, onlyEven).map((hit) => hit.id).sort()).toEqual(exact.search(query, 3, onlyEven).map((hit) => hit.id).filter((id) => id !== top.id).sort().slice(0, 3));
+  });
+});
