@@ -82,6 +82,13 @@ export const llmEnv = z.object({
   LLM_TIMEOUT_MS: positiveInt(60_000),
 });
 
+export const contextEnv = z.object({
+  /** Tokens of retrieved text the answer generator gets. */
+  CONTEXT_BUDGET_TOKENS: positiveInt(3000),
+  /** How passages are chosen for that budget: relevance, diversity, or both (MMR). */
+  CONTEXT_STRATEGY: z.enum(['relevance', 'diversity', 'both']).default('both'),
+});
+
 export const vectorBackendEnv = z.object({
   VECTOR_BACKEND: z.enum(['embedded', 'qdrant']).default('embedded'),
   QDRANT_URL: optionalString,

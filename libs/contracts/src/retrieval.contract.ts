@@ -13,6 +13,8 @@ export const SearchChunksRequest = JobMeta.extend({
     .object({ method: z.enum(['weighted', 'rrf']), denseWeight: z.number().min(0).max(1).optional() })
     .strict()
     .optional(),
+  /** Maximal marginal relevance: trade relevance for variety (λ 1 = off, 0.5 = balanced). */
+  diversity: z.object({ lambda: z.number().min(0).max(1) }).strict().optional(),
 });
 export type SearchChunksRequest = z.input<typeof SearchChunksRequest>;
 

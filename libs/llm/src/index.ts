@@ -26,3 +26,4 @@ export {
 } from './providers';
 export { embedderConfigFromEnv, answerGeneratorConfigFromEnv } from './providers-from-env';
 export { OpenAiDocumentAnalyzer, parseModelAnalysis, type ModelDocumentAnalysis } from './document-analyzer';
+export { ContextPacker, type PackingOptions, type PackingStrategy, type PackedContext } from './context/pack-context';

@@ -1,4 +1,5 @@
 import type { Bm25Options } from './bm25-index';
+import { maximalMarginalRelevance } from './maximal-marginal-relevance';
 import { DEFAULT_RRF_K, reciprocalRankFusion } from './reciprocal-rank-fusion';
 import { buildChunkPredicate } from './search-filters';
 import type { FusionOptions, IndexedChunk, SearchHit, SearchIndex, SearchIndexStats, SearchQuery } from './search-index.port';
@@ -93,8 +94,9 @@ export class InMemoryHybridIndex implements SearchIndex {
             { hits: semantic, weight: denseWeight },
           ]);
 
+    const ordered = query.diversity ? maximalMarginalRelevance(fused.slice(0, candidates), topK, query.diversity.lambda, (id) => shard.vectorOf(id)) : fused;
     const hits: SearchHit[] = [];
-    for (const { id, score } of fused.slice(0, topK)) {
+    for (const { id, score } of ordered.slice(0, topK)) {
       const chunk = shard.chunk(id);
       if (!chunk) continue;
       const lexicalScore = lexicalScores.get(id);

@@ -6,3 +6,5 @@ export * from './search-index.port';
 export * from './top-k';
 export * from './vector-index';
 export * from './weighted-score-fusion';
+export * from './maximal-marginal-relevance';
+export * from './qdrant';

@@ -79,6 +79,8 @@ export interface SearchQuery {
   readonly filters?: SearchFilters;
   readonly mode?: RetrievalMode;
   readonly fusion?: FusionOptions;
+  /** Maximal marginal relevance over the fused list: λ in 0..1 (1 = plain relevance order). */
+  readonly diversity?: { lambda: number };
 }
 
 /**

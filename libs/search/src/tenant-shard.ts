@@ -41,6 +41,10 @@ export class TenantShard {
     return this.vectors?.dimension;
   }
 
+  vectorOf(chunkId: string): Float32Array | undefined {
+    return this.vectors?.vectorOf(chunkId);
+  }
+
   chunk(chunkId: string): StoredChunk | undefined {
     return this.chunks.get(chunkId);
   }

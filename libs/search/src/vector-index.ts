@@ -51,6 +51,12 @@ export class VectorIndex {
     return this.slotById.has(id);
   }
 
+  /** The stored (unit-length) vector of `id`, as a view into the index: do not modify it. */
+  vectorOf(id: string): Float32Array | undefined {
+    const slot = this.slotById.get(id);
+    return slot === undefined ? undefined : this.buffer.subarray(slot * this.dimension, (slot + 1) * this.dimension);
+  }
+
   /** Adds the vector under `id`, replacing any vector already stored for it. */
   add(id: string, vector: Float32Array): void {
     this.assertDimension(vector);

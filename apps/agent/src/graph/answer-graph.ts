@@ -1,15 +1,22 @@
 import { END, START, StateGraph } from '@langchain/langgraph';
 import { JobName } from '@quarry/contracts';
-import type { AnswerGenerator } from '@quarry/llm';
+import type { AnswerGenerator, ContextPacker, PackingStrategy } from '@quarry/llm';
 import type { JobClient } from '@quarry/transport';
 import { AnswerState, type AnswerStateValue } from './answer-state';
 
 /**
  * The agent's answer flow as a LangGraph graph: retrieve (a request to the retrieval service over
- * its queue) → generate (local extractive or an OpenAI-compatible model). Later steps (planning,
+ * its queue) → generate (fit the hits into the context budget — relevance, diversity, no
+ * near-duplicates — then the local extractive generator or an OpenAI-compatible model). Later steps (planning,
  * evaluation) are added as nodes here.
  */
-export function buildAnswerGraph(jobs: JobClient, generator: AnswerGenerator) {
+export interface ContextBudget {
+  packer: ContextPacker;
+  budgetTokens: number;
+  strategy: PackingStrategy;
+}
+
+export function buildAnswerGraph(jobs: JobClient, generator: AnswerGenerator, context: ContextBudget) {
   const retrieve = async (state: AnswerStateValue): Promise<Partial<AnswerStateValue>> => {
     const started = performance.now();
     const reply = await jobs.request(JobName.SearchChunks, {
@@ -23,7 +30,7 @@ export function buildAnswerGraph(jobs: JobClient, generator: AnswerGenerator) {
 
   const generate = async (state: AnswerStateValue): Promise<Partial<AnswerStateValue>> => {
     const started = performance.now();
-    const passages = state.hits.map((hit, position) => ({
+    const retrieved = state.hits.map((hit, position) => ({
       index: position + 1,
       chunkId: hit.chunkId,
       documentId: hit.documentId,
@@ -31,8 +38,9 @@ export function buildAnswerGraph(jobs: JobClient, generator: AnswerGenerator) {
       text: hit.text,
       score: hit.score,
     }));
+    const { passages } = context.packer.pack(retrieved, { budgetTokens: context.budgetTokens, strategy: context.strategy });
     const generated = await generator.generate(state.question, passages);
-    return { generated, generationMs: performance.now() - started };
+    return { passages, generated, generationMs: performance.now() - started };
   };
 
   return new StateGraph(AnswerState)

@@ -1,6 +1,6 @@
 import { Annotation } from '@langchain/langgraph';
 import type { SearchFilters, SearchHit } from '@quarry/contracts';
-import type { GeneratedAnswer } from '@quarry/llm';
+import type { GeneratedAnswer, Passage } from '@quarry/llm';
 
 /** What flows through the answer graph; each node returns the fields it fills in. */
 export const AnswerState = Annotation.Root({
@@ -10,6 +10,8 @@ export const AnswerState = Annotation.Root({
   filters: Annotation<SearchFilters | undefined>,
   hits: Annotation<SearchHit[]>,
   retrievalMs: Annotation<number>,
+  /** The hits that fit the context budget, renumbered 1..n as the generator cites them. */
+  passages: Annotation<Passage[]>,
   generated: Annotation<GeneratedAnswer>,
   generationMs: Annotation<number>,
 });

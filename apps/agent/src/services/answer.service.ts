@@ -6,8 +6,8 @@ import type { Logger } from '@quarry/observability';
 import { ConversationRepository, type DataSource, QueryLogRepository } from '@quarry/persistence';
 import { DATA_SOURCE, JOB_CLIENT, LOGGER } from '@quarry/service-kit';
 import type { JobClient } from '@quarry/transport';
-import { type AnswerGraph, buildAnswerGraph } from '../graph/answer-graph';
-import { ANSWER_GENERATOR } from '../tokens';
+import { type AnswerGraph, type ContextBudget, buildAnswerGraph } from '../graph/answer-graph';
+import { ANSWER_GENERATOR, CONTEXT_BUDGET } from '../tokens';
 import { citationSnippet } from './citation-snippet';
 
 /** Answers a question from the tenant's documents and records the exchange and the query log. */
@@ -22,8 +22,9 @@ export class AnswerService {
     @Inject(ANSWER_GENERATOR) generator: AnswerGenerator,
     @Inject(DATA_SOURCE) dataSource: DataSource,
     @Inject(LOGGER) private readonly logger: Logger,
+    @Inject(CONTEXT_BUDGET) context: ContextBudget,
   ) {
-    this.graph = buildAnswerGraph(jobs, generator);
+    this.graph = buildAnswerGraph(jobs, generator, context);
     this.conversations = new ConversationRepository(dataSource);
     this.queryLog = new QueryLogRepository(dataSource);
   }
@@ -36,16 +37,17 @@ export class AnswerService {
       topK: request.topK,
       filters: request.filters,
     });
+    const hitOf = new Map(state.hits.map((hit) => [hit.chunkId, hit]));
     const citations: Citation[] = state.generated.citedPassageIndexes.map((index) => {
-      const hit = state.hits[index - 1];
+      const passage = state.passages[index - 1];
       return {
         index,
-        documentId: hit.documentId,
-        chunkId: hit.chunkId,
-        filename: hit.filename,
-        snippet: citationSnippet(hit.text),
-        score: hit.score,
-        provenance: hit.provenance,
+        documentId: passage.documentId,
+        chunkId: passage.chunkId,
+        filename: passage.filename,
+        snippet: citationSnippet(passage.text),
+        score: passage.score,
+        provenance: hitOf.get(passage.chunkId)?.provenance ?? {},
       };
     });
     const conversationId = await this.conversations.appendExchange({

@@ -21,6 +21,7 @@ export class SearchService {
     filters?: SearchFilters;
     mode?: RetrievalMode;
     fusion?: FusionOptions;
+    diversity?: { lambda: number };
   }): Promise<SearchChunksReply> {
     const started = performance.now();
     const embedding = request.mode === 'lexical' ? Promise.resolve([new Float32Array(0)]) : this.embedder.embed([request.query]);
@@ -33,6 +34,7 @@ export class SearchService {
       filters: request.filters,
       mode: request.mode,
       fusion: request.fusion,
+      diversity: request.diversity,
     });
     return { hits, tookMs: performance.now() - started, indexedChunks: this.index.stats().chunks };
   }
