@@ -1,13 +1,13 @@
 import { Inject, Module, type OnApplicationShutdown } from '@nestjs/common';
-import { OpenAiDocumentAnalyzer, createEmbedder, embedderConfigFromEnv, isLlmConfigured } from '@quarry/llm';
+import { OpenAiDocumentAnalyzer, isLlmConfigured } from '@quarry/llm';
 import { shutdownParsers } from '@quarry/parsers';
-import { type DataSource, EmbeddingCacheRepository } from '@quarry/persistence';
-import { DATA_SOURCE, SERVICE_CONFIG } from '@quarry/service-kit';
+import { SERVICE_CONFIG } from '@quarry/service-kit';
 import { DocumentChunker } from './chunking/document-chunker';
 import { TokenCounter } from './chunking/token-counter';
 import type { IngestionConfig } from './config';
-import { CachedEmbedder } from './embedding/cached-embedder';
+import { EmbeddingTargetsService, createVersionEmbedder } from './embedding/embedding-targets.service';
 import { AnalyzeDocumentJob } from './jobs/analyze-document.job';
+import { ReembedCorpusJob } from './jobs/reembed-corpus.job';
 import { IsolatedDocumentParser } from './parsing/isolated-document-parser';
 import { StageJobs } from './pipeline/stage-jobs';
 import { StageRunner } from './pipeline/stage-runner.service';
@@ -15,12 +15,12 @@ import { ChunkStage } from './stages/chunk.stage';
 import { EmbedStage } from './stages/embed.stage';
 import { IndexStage } from './stages/index.stage';
 import { ParseStage } from './stages/parse.stage';
-import { DOCUMENT_ANALYZER, DOCUMENT_CHUNKER, DOCUMENT_PARSER, EMBEDDER, INLINE_STEPS_MAX_BYTES, MODEL_ANALYSIS_ENABLED } from './tokens';
+import { DOCUMENT_ANALYZER, DOCUMENT_CHUNKER, DOCUMENT_PARSER, EMBEDDER_FACTORY, INLINE_STEPS_MAX_BYTES, MODEL_ANALYSIS_ENABLED } from './tokens';
 
 const TOKEN_COUNTER = Symbol('TOKEN_COUNTER');
 
 @Module({
-  controllers: [StageJobs, AnalyzeDocumentJob],
+  controllers: [StageJobs, AnalyzeDocumentJob, ReembedCorpusJob],
   providers: [
     StageRunner,
     ParseStage,
@@ -45,16 +45,8 @@ const TOKEN_COUNTER = Symbol('TOKEN_COUNTER');
       useFactory: (config: IngestionConfig, tokens: TokenCounter) =>
         new DocumentChunker(tokens, { chunkSizeTokens: config.CHUNK_SIZE_TOKENS, chunkOverlapTokens: config.CHUNK_OVERLAP_TOKENS }),
     },
-    {
-      provide: EMBEDDER,
-      inject: [SERVICE_CONFIG, DATA_SOURCE],
-      useFactory: (config: IngestionConfig, dataSource: DataSource) => {
-        const embedder = createEmbedder(embedderConfigFromEnv(config));
-        // A model endpoint is slow and may cost money: cache its vectors. The local embedder computes a
-        // vector faster than the cache could look one up, so it runs uncached.
-        return config.EMBEDDING_PROVIDER === 'local' ? embedder : new CachedEmbedder(embedder, new EmbeddingCacheRepository(dataSource));
-      },
-    },
+    EmbeddingTargetsService,
+    { provide: EMBEDDER_FACTORY, useValue: createVersionEmbedder },
     {
       provide: MODEL_ANALYSIS_ENABLED,
       inject: [SERVICE_CONFIG],

@@ -1,4 +1,4 @@
-export const EMBEDDER = Symbol('EMBEDDER');
+export const EMBEDDER_FACTORY = Symbol('EMBEDDER_FACTORY');
 export const DOCUMENT_CHUNKER = Symbol('DOCUMENT_CHUNKER');
 export const DOCUMENT_PARSER = Symbol('DOCUMENT_PARSER');
 export const DOCUMENT_ANALYZER = Symbol('DOCUMENT_ANALYZER');

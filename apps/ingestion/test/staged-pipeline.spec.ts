@@ -16,11 +16,14 @@ import { BullMqClient, JobClient, type QueueRegistry } from '@quarry/transport';
 import { DocumentChunker } from '../src/chunking/document-chunker';
 import { TokenCounter } from '../src/chunking/token-counter';
 import { CachedEmbedder } from '../src/embedding/cached-embedder';
+import { EmbeddingTargetsService } from '../src/embedding/embedding-targets.service';
+import { loadIngestionConfig } from '../src/config';
 import { IsolatedDocumentParser } from '../src/parsing/isolated-document-parser';
 import { StageRunner } from '../src/pipeline/stage-runner.service';
 import { ChunkStage } from '../src/stages/chunk.stage';
 import { EmbedStage } from '../src/stages/embed.stage';
 import { IndexStage } from '../src/stages/index.stage';
+import { ReembedCorpusJob } from '../src/jobs/reembed-corpus.job';
 import { ParseStage } from '../src/stages/parse.stage';
 
 const TENANT = 'acme';
@@ -94,14 +97,18 @@ describe('staged ingestion pipeline (real Postgres and Redis)', () => {
     await schema?.drop();
   });
 
-  function pipeline(embedder: Embedder = local, inlineMaxBytes = 0) {
+  async function pipeline(embedder: Embedder = local, inlineMaxBytes = 0) {
     const metrics = new ServiceMetrics('ingestion');
-    const runner = new StageRunner(dataSource, new JobClient(client), logger, metrics, inlineMaxBytes, true);
+    const jobs = new JobClient(client);
+    const runner = new StageRunner(dataSource, jobs, logger, metrics, inlineMaxBytes, true);
+    const targets = new EmbeddingTargetsService(dataSource, loadIngestionConfig({ EMBEDDING_DIMENSIONS: '64' }), jobs, logger, () => embedder);
+    await targets.onApplicationBootstrap();
+    const embed = new EmbedStage(dataSource, targets);
     const stages = {
       parse: new ParseStage(dataSource, new IsolatedDocumentParser({ timeoutMs: 20_000, maxHeapMb: 256, maxDecompressedBytes: 64 * 1024 * 1024 })),
       chunk: new ChunkStage(dataSource, new DocumentChunker(tokens, { chunkSizeTokens: 40, chunkOverlapTokens: 8 })),
-      embed: new EmbedStage(dataSource, embedder),
-      index: new IndexStage(dataSource),
+      embed,
+      index: new IndexStage(dataSource, targets, embed),
     };
     const step = (stage: IngestionStage, payload: IngestDocumentPayload, attempt = 1, isFinalAttempt = false) =>
       runner.run(stages[stage], { payload, queueJobId: `${stage}-${++jobCounter}`, attempt, isFinalAttempt });
@@ -128,7 +135,7 @@ describe('staged ingestion pipeline (real Postgres and Redis)', () => {
 
   it('runs parse → chunk → embed → index as chained jobs with deterministic ids', async () => {
     const { document, payload } = await store('handbook.md', HANDBOOK);
-    const { step } = pipeline();
+    const { step } = await pipeline();
     for (const stage of ['parse', 'chunk', 'embed', 'index'] as const) await step(stage, payload);
 
     for (const next of ['chunk', 'embed', 'index', 'analyze'] as const) {
@@ -149,7 +156,7 @@ describe('staged ingestion pipeline (real Postgres and Redis)', () => {
 
   it('runs all four steps in the first job for a small document, recording each step', async () => {
     const { document, payload } = await store('small.md', `${HANDBOOK}\nSmall edition.`);
-    const { first, metrics } = pipeline(local, 64 * 1024);
+    const { first, metrics } = await pipeline(local, 64 * 1024);
     await first(payload);
     expect(await documents.findById(TENANT, document.id)).toMatchObject({ status: 'indexed', progress: 100 });
     expect(await attemptsOf(document.id)).toEqual(['chunk#1:completed', 'embed#1:completed', 'index#1:completed', 'parse#1:completed']);
@@ -160,7 +167,7 @@ describe('staged ingestion pipeline (real Postgres and Redis)', () => {
 
     // Over the threshold, the first job only parses and chains the next step.
     const big = await store('big.md', `${HANDBOOK}\nBig edition.`);
-    await pipeline(local, 10).first(big.payload);
+    await (await pipeline(local, 10)).first(big.payload);
     expect(await documents.findById(TENANT, big.document.id)).toMatchObject({ status: 'processing', stage: 'parse' });
     expect(await queued(stageJobId('chunk', big.document.id, big.payload.sha256))).toBeDefined();
   });
@@ -168,7 +175,7 @@ describe('staged ingestion pipeline (real Postgres and Redis)', () => {
   it('retries only the failed step: a flaky embed re-runs embed, not parse or chunk', async () => {
     const { document, payload } = await store('flaky.md', `${HANDBOOK}\nFlaky edition.`);
     const flaky = new ScriptedEmbedder(local, 1);
-    const { step } = pipeline(flaky);
+    const { step } = await pipeline(flaky);
     await step('parse', payload);
     await step('chunk', payload);
     await expect(step('embed', payload, 1)).rejects.toThrow('ECONNRESET');
@@ -189,12 +196,12 @@ describe('staged ingestion pipeline (real Postgres and Redis)', () => {
 
   it('fails the document with a readable reason on a permanent error, and on the last attempt of a transient one', async () => {
     const blank = await store('blank.md', ' \n\n\t ');
-    const { step, metrics } = pipeline();
+    const { step, metrics } = await pipeline();
     await expect(step('parse', blank.payload)).rejects.toMatchObject({ code: ErrorCode.EmptyDocument, permanent: true });
     expect(await documents.findById(TENANT, blank.document.id)).toMatchObject({ status: 'failed', error: 'the document contains no text' });
 
     const doomed = await store('doomed.md', `${HANDBOOK}\nDoomed edition.`);
-    const down = pipeline(new ScriptedEmbedder(local, Number.POSITIVE_INFINITY));
+    const down = await pipeline(new ScriptedEmbedder(local, Number.POSITIVE_INFINITY));
     await down.step('parse', doomed.payload);
     await down.step('chunk', doomed.payload);
     await expect(down.step('embed', doomed.payload, 5, true)).rejects.toThrow('ECONNRESET');
@@ -211,7 +218,7 @@ describe('staged ingestion pipeline (real Postgres and Redis)', () => {
     let release: () => void = () => undefined;
     const slow = new ScriptedEmbedder(local);
     slow.gate = new Promise((resolve) => (release = resolve));
-    const { step } = pipeline(slow);
+    const { step } = await pipeline(slow);
     await step('parse', payload);
     await step('chunk', payload);
     const embedding = step('embed', payload);
@@ -236,7 +243,7 @@ describe('staged ingestion pipeline (real Postgres and Redis)', () => {
   it('ignores re-delivered, replaced, deleted and foreign-tenant jobs', async () => {
     const { document, payload } = await store('redeliver.md', `${HANDBOOK}\nRedelivery edition.`);
     const spy = new ScriptedEmbedder(local);
-    const { step } = pipeline(spy);
+    const { step } = await pipeline(spy);
     for (const stage of ['parse', 'chunk', 'embed', 'index'] as const) await step(stage, payload);
     const calls = spy.calls;
     await step('parse', payload);
@@ -262,5 +269,52 @@ describe('staged ingestion pipeline (real Postgres and Redis)', () => {
     expect(counting.calls).toBe(1);
     expect(Array.from(again)).toEqual(Array.from(local.embedOne(shared)));
     expect(freshProcess.hits).toBe(1);
+  });
+  // Last in this file: it switches the schema's embedding version.
+  it('re-embeds the corpus with a new model in the background and switches in one step', async () => {
+    const before = await store('before-switch.md', `${HANDBOOK}\nBefore the switch.`);
+    const { step } = await pipeline();
+    for (const stage of ['parse', 'chunk', 'embed', 'index'] as const) await step(stage, before.payload);
+
+    // The operator configures a smaller model: it becomes the building version, and a job is queued.
+    const jobs = new JobClient(client);
+    const small = new LocalHashingEmbedder({ dimensions: 32 });
+    const target = new EmbeddingTargetsService(dataSource, loadIngestionConfig({ EMBEDDING_DIMENSIONS: '32' }), jobs, logger, (spec) =>
+      spec.dimensions === 32 ? small : local,
+    );
+    await target.onApplicationBootstrap();
+    const versions = await dataSource.query<Array<{ id: number; model: string; state: string }>>('SELECT id, model, state FROM embedding_versions ORDER BY id');
+    expect(versions.map((version) => [version.model, version.state])).toEqual([
+      ['local-hash-v1-64', 'active'],
+      ['local-hash-v1-32', 'building'],
+    ]);
+    expect((await queued(`reembed-${versions[1].id}`))?.data).toEqual({ versionId: versions[1].id });
+
+    // While it builds, new documents get both vectors.
+    const during = await store('during-switch.md', `${HANDBOOK}\nDuring the switch.`);
+    const embed = new EmbedStage(dataSource, target);
+    const index = new IndexStage(dataSource, target, embed);
+    const runner = new StageRunner(dataSource, jobs, logger, new ServiceMetrics('ingestion'), 0, false);
+    for (const stage of [new ParseStage(dataSource, new IsolatedDocumentParser({ timeoutMs: 20_000, maxHeapMb: 256, maxDecompressedBytes: 1 << 26 })), new ChunkStage(dataSource, new DocumentChunker(tokens, { chunkSizeTokens: 40, chunkOverlapTokens: 8 })), embed, index]) {
+      await runner.run(stage, { payload: during.payload, queueJobId: `switch-${stage.name}`, attempt: 1, isFinalAttempt: false });
+    }
+    const [{ missing }] = await dataSource.query<Array<{ missing: number }>>(
+      'SELECT count(*)::int AS missing FROM chunks c WHERE c.document_id = $1 AND NOT EXISTS (SELECT 1 FROM chunk_vectors v WHERE v.chunk_id = c.id)',
+      [during.document.id],
+    );
+    expect(missing).toBe(0);
+
+    await new ReembedCorpusJob(dataSource, target, logger).handle({ versionId: versions[1].id });
+
+    const after = await dataSource.query<Array<{ model: string; state: string }>>('SELECT model, state FROM embedding_versions ORDER BY id');
+    expect(after.map((version) => [version.model, version.state])).toEqual([
+      ['local-hash-v1-64', 'retired'],
+      ['local-hash-v1-32', 'active'],
+    ]);
+    const models = await dataSource.query<Array<{ embedding_model: string; bytes: number }>>(
+      'SELECT DISTINCT embedding_model, length(embedding) AS bytes FROM chunks',
+    );
+    expect(models).toEqual([{ embedding_model: 'local-hash-v1-32', bytes: 32 * 4 }]);
+    expect((await dataSource.query<Array<{ count: string }>>('SELECT count(*) FROM chunk_vectors'))[0].count).toBe('0');
   });
 });

@@ -1,1 +1,2 @@
 export const QUERY_EMBEDDER = Symbol('QUERY_EMBEDDER');
+export const SEARCH_INDEX_FACTORY = Symbol('SEARCH_INDEX_FACTORY');

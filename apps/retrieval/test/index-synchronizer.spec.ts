@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { LocalHashingEmbedder } from '@quarry/llm';
 import { ServiceMetrics, createLogger } from '@quarry/observability';
-import { ChunkRepository, type DataSource, DocumentRepository, createDataSource, runMigrationsExclusively } from '@quarry/persistence';
+import { ChunkRepository, type DataSource, DocumentRepository, EmbeddingVersionRepository, createDataSource, runMigrationsExclusively } from '@quarry/persistence';
 import { InMemoryHybridIndex } from '@quarry/search';
 import { createTestSchema, type TestSchema } from '@quarry/testing';
 import { IndexSynchronizer } from '../src/services/index-synchronizer.service';
@@ -29,9 +29,8 @@ describe('retrieval replicas kept current from Postgres', () => {
   }
 
   function startReplica() {
-    const index = new InMemoryHybridIndex();
-    const synchronizer = new IndexSynchronizer(dataSource, index, logger, new ServiceMetrics('retrieval'));
-    const replica = { synchronizer, search: new SearchService(index, embedder, synchronizer) };
+    const synchronizer = new IndexSynchronizer(dataSource, () => new InMemoryHybridIndex(), embedder, { EMBEDDING_API_KEY: undefined }, logger, new ServiceMetrics('retrieval'));
+    const replica = { synchronizer, search: new SearchService(synchronizer) };
     replicas.push(replica);
     return replica;
   }
@@ -76,5 +75,30 @@ describe('retrieval replicas kept current from Postgres', () => {
     const fresh = startReplica();
     await fresh.synchronizer.onApplicationBootstrap();
     expect(await hitsOf(fresh, 'acme', 'tides moon')).not.toContain(gone);
+  });
+  it('switches to a new embedding version without a gap: old index until the new one is complete', async () => {
+    const versions = new EmbeddingVersionRepository(dataSource);
+    await versions.target({ provider: 'local', model: embedder.model, dimensions: 64 });
+    const kept = await storeDocument('acme', 'rivers.txt', 'Rivers erode canyons through soft sandstone.');
+    const replica = startReplica();
+    await replica.synchronizer.onApplicationBootstrap();
+    expect(replica.synchronizer.served.embedder.model).toBe('local-hash-v1-64');
+
+    // A re-embedding to 32 dimensions completes and switches (as the ingestion job does).
+    const small = new LocalHashingEmbedder({ dimensions: 32 });
+    const { building } = await versions.target({ provider: 'local', model: small.model, dimensions: 32 });
+    const missing = await versions.chunksWithoutVector(building!.id, 1000);
+    const vectors = await small.embed(missing.map((chunk) => chunk.text));
+    await versions.saveVectors(building!.id, missing.map((chunk, index) => ({ chunkId: chunk.chunkId, vector: vectors[index] })));
+    const served = replica.synchronizer.served;
+    expect(await versions.activate(building!.id)).toBe(true);
+
+    // Until the replica notices, the old index and embedder keep answering.
+    expect(replica.synchronizer.served).toBe(served);
+    expect(await hitsOf(replica, 'acme', 'sandstone canyons')).toContain(kept);
+    await replica.synchronizer.checkVersion();
+    expect(replica.synchronizer.served).not.toBe(served);
+    expect(replica.synchronizer.served.embedder.model).toBe('local-hash-v1-32');
+    expect(await hitsOf(replica, 'acme', 'sandstone canyons')).toContain(kept);
   });
 });

@@ -37,3 +37,9 @@ export function parseIngestJobId(jobId: string): { documentId: string; sha256: s
   const match = JOB_ID_PATTERN.exec(jobId);
   return match ? { documentId: match[1], sha256: match[2] } : undefined;
 }
+
+/** Builds the vectors of a new embedding version for every chunk, then switches to it. */
+export const ReembedCorpusPayload = JobMeta.extend({
+  versionId: z.number().int().positive(),
+});
+export type ReembedCorpusPayload = z.infer<typeof ReembedCorpusPayload>;

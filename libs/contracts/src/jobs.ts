@@ -1,6 +1,6 @@
 import type { z } from 'zod';
 import { AnswerQuestionReply, AnswerQuestionRequest } from './agent.contract';
-import { IngestDocumentPayload, type IngestionStage } from './ingestion.contract';
+import { IngestDocumentPayload, type IngestionStage, ReembedCorpusPayload } from './ingestion.contract';
 import { QueueName } from './queues';
 import { SearchChunksReply, SearchChunksRequest } from './retrieval.contract';
 import { PurgeQueryLogPayload, ReconcileDocumentsPayload } from './scheduler.contract';
@@ -12,6 +12,7 @@ export const JobName = {
   EmbedDocument: 'ingestion.embed-document',
   IndexDocument: 'ingestion.index-document',
   AnalyzeDocument: 'ingestion.analyze-document',
+  ReembedCorpus: 'ingestion.reembed-corpus',
   SearchChunks: 'retrieval.search',
   AnswerQuestion: 'agent.answer',
   PurgeQueryLog: 'task-scheduler.purge-query-log',
@@ -70,6 +71,12 @@ export const jobContracts = {
   [JobName.EmbedDocument]: stage(IngestDocumentPayload),
   [JobName.IndexDocument]: stage(IngestDocumentPayload),
   [JobName.AnalyzeDocument]: stage(IngestDocumentPayload),
+  [JobName.ReembedCorpus]: {
+    kind: 'event',
+    queue: QueueName.Ingestion,
+    payload: ReembedCorpusPayload,
+    options: { ...stageOptions, attempts: 10 },
+  } satisfies EventContract<typeof ReembedCorpusPayload>,
   [JobName.SearchChunks]: {
     kind: 'request',
     queue: QueueName.Retrieval,

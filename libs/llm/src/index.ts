@@ -18,6 +18,8 @@ export { OPENAI_DEFAULT_BASE_URL, type OpenAiEndpointOptions } from './openai-cl
 export {
   createEmbedder,
   createAnswerGenerator,
+  embedderForVersion,
+  type EmbeddingVersionSpec,
   isLlmConfigured,
   DEFAULT_OPENAI_EMBEDDING_MODEL,
   DEFAULT_OPENAI_EMBEDDING_DIMENSIONS,

@@ -65,3 +65,22 @@ export function createAnswerGenerator(config: AnswerGeneratorConfig): AnswerGene
     maxRetries: config.maxRetries,
   });
 }
+
+/** What identifies an embedding version: enough to rebuild its embedder (the key comes from the environment). */
+export interface EmbeddingVersionSpec {
+  provider: 'local' | 'openai';
+  model: string;
+  dimensions: number;
+  baseUrl?: string | null;
+}
+
+/** The embedder of a stored embedding version; a local model's name is derived from its size. */
+export function embedderForVersion(spec: EmbeddingVersionSpec, apiKey?: string): Embedder {
+  return createEmbedder({
+    provider: spec.provider,
+    model: spec.provider === 'local' ? undefined : spec.model || undefined,
+    dimensions: spec.dimensions,
+    baseUrl: spec.baseUrl ?? undefined,
+    apiKey,
+  });
+}

@@ -35,7 +35,7 @@ describe('persistence against a real Postgres', () => {
     await Promise.all(others.map((source) => source.initialize()));
     const applied = await Promise.all([dataSource, ...others].map((source) => runMigrationsExclusively(source)));
     await Promise.all(others.map((source) => source.destroy()));
-    expect(applied.flat()).toEqual(['InitialSchema1763700000000', 'StagedIngestion1763800000000']);
+    expect(applied.flat()).toEqual(['InitialSchema1763700000000', 'StagedIngestion1763800000000', 'EmbeddingVersions1763900000000']);
     const tables: Array<{ table_name: string }> = await dataSource.query(
       'SELECT table_name FROM information_schema.tables WHERE table_schema = $1 ORDER BY table_name',
       [schema.schema],

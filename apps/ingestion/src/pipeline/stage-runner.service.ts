@@ -126,7 +126,7 @@ export class StageRunner {
       const parsed = await step('parse', () => stages.parse.produce(document, signal));
       const chunks = await step('chunk', () => stages.chunk.produce(parsed, signal));
       const vectors = await step('embed', () => stages.embed.produce(chunks, signal, () => Promise.resolve()));
-      await step('index', () => stages.index.write(payload, chunks, vectors, stages.embed.model, signal));
+      await step('index', () => stages.index.write(payload, chunks, vectors, signal));
       if (signal.aborted) throw new DomainError(ErrorCode.Cancelled, 'cancelled while running');
       await this.attempts.recordMany(finished.map((attempt) => ({ ...attempt, status: 'completed' as const })));
       await this.chainNext('index', job);

@@ -1,15 +1,19 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { ErrorCode } from '@quarry/contracts';
 import { DomainError } from '@quarry/domain';
-import { ArtifactRepository, ChunkRepository, type DataSource, bytesToVector } from '@quarry/persistence';
+import { ArtifactRepository, ChunkRepository, type DataSource, EmbeddingVersionChangedError, bytesToVector } from '@quarry/persistence';
 import { DATA_SOURCE } from '@quarry/service-kit';
 import type { TextChunk } from '../chunking/document-chunker';
+import { EmbeddingTargetsService } from '../embedding/embedding-targets.service';
+import { type VersionedVectors, matchesTargets, unpackVectors } from '../embedding/versioned-vectors';
 import type { PipelineStage, StageInput } from '../pipeline/stage';
+import { EmbedStage } from './embed.stage';
 
 /**
  * Step 4: chunks and vectors → the chunks table, the index change log and status `indexed`, in
  * one transaction that re-checks the document under a row lock, so a cancelled or deleted
- * document never gets chunks.
+ * document never gets chunks. Vectors made for embedding versions that have since changed (a
+ * re-embedding switched meanwhile) are made again first.
  */
 @Injectable()
 export class IndexStage implements PipelineStage {
@@ -17,7 +21,11 @@ export class IndexStage implements PipelineStage {
   private readonly artifacts: ArtifactRepository;
   private readonly chunks: ChunkRepository;
 
-  constructor(@Inject(DATA_SOURCE) dataSource: DataSource) {
+  constructor(
+    @Inject(DATA_SOURCE) dataSource: DataSource,
+    private readonly targets: EmbeddingTargetsService,
+    private readonly embed: EmbedStage,
+  ) {
     this.artifacts = new ArtifactRepository(dataSource);
     this.chunks = new ChunkRepository(dataSource);
   }
@@ -26,21 +34,30 @@ export class IndexStage implements PipelineStage {
     const chunks = (await this.artifacts.load(document.id, 'chunks', payload.sha256))?.data as TextChunk[] | undefined;
     const embeddings = await this.artifacts.load(document.id, 'embeddings', payload.sha256);
     if (!chunks || !embeddings?.bytes) throw new DomainError(ErrorCode.Internal, 'the embed step left no output');
-    const { model, dimensions } = embeddings.data as { model: string; dimensions: number };
-    const all = bytesToVector(embeddings.bytes);
-    const vectors = chunks.map((_, index) => all.subarray(index * dimensions, (index + 1) * dimensions));
-    await this.write(payload, chunks, vectors, model, signal);
+    const vectors = unpackVectors(bytesToVector(embeddings.bytes), embeddings.data as Parameters<typeof unpackVectors>[1]);
+    await this.write(payload, chunks, vectors, signal);
   }
 
   /** Stores chunks and vectors and marks the document indexed (false: it was cancelled or deleted). */
-  async write(payload: StageInput['payload'], chunks: TextChunk[], vectors: Float32Array[], model: string, signal: AbortSignal): Promise<boolean> {
-    signal.throwIfAborted();
-    return this.chunks.replaceDocumentChunks(
-      payload.tenantId,
-      payload.documentId,
-      model,
-      chunks.map((chunk, index) => ({ ...chunk, embedding: vectors[index] })),
-      payload.sha256,
-    );
+  async write(payload: StageInput['payload'], chunks: TextChunk[], vectors: VersionedVectors, signal: AbortSignal): Promise<boolean> {
+    let current = vectors;
+    for (let attempt = 0; ; attempt++) {
+      signal.throwIfAborted();
+      const targets = await this.targets.targets(attempt > 0);
+      if (!matchesTargets(current, targets)) current = await this.embed.produce(chunks, signal, () => Promise.resolve());
+      try {
+        return await this.chunks.replaceDocumentChunks(
+          payload.tenantId,
+          payload.documentId,
+          current.model,
+          chunks.map((chunk, index) => ({ ...chunk, embedding: current.active[index] })),
+          payload.sha256,
+          current.building && { versionId: current.building.versionId, vectors: current.building.vectors },
+        );
+      } catch (error) {
+        // The versions switched between reading them and writing: read them again, once more.
+        if (!(error instanceof EmbeddingVersionChangedError) || attempt >= 2) throw error;
+      }
+    }
   }
 }

@@ -1,18 +1,12 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Injectable } from '@nestjs/common';
 import type { SearchChunksReply } from '@quarry/contracts';
-import type { Embedder } from '@quarry/llm';
-import { type FusionOptions, type RetrievalMode, SEARCH_INDEX, type SearchFilters, type SearchIndex } from '@quarry/search';
-import { QUERY_EMBEDDER } from '../tokens';
+import type { FusionOptions, RetrievalMode, SearchFilters } from '@quarry/search';
 import { IndexSynchronizer } from './index-synchronizer.service';
 
 /** Hybrid search for one tenant: catch up with Postgres, embed the query, ask the index. */
 @Injectable()
 export class SearchService {
-  constructor(
-    @Inject(SEARCH_INDEX) private readonly index: SearchIndex,
-    @Inject(QUERY_EMBEDDER) private readonly embedder: Embedder,
-    private readonly synchronizer: IndexSynchronizer,
-  ) {}
+  constructor(private readonly synchronizer: IndexSynchronizer) {}
 
   async search(request: {
     tenantId: string;
@@ -24,9 +18,11 @@ export class SearchService {
     diversity?: { lambda: number };
   }): Promise<SearchChunksReply> {
     const started = performance.now();
-    const embedding = request.mode === 'lexical' ? Promise.resolve([new Float32Array(0)]) : this.embedder.embed([request.query]);
+    // Index and embedder are taken together: an embedding-version switch swaps both at once.
+    const { index, embedder } = this.synchronizer.served;
+    const embedding = request.mode === 'lexical' ? Promise.resolve([new Float32Array(0)]) : embedder.embed([request.query]);
     const [[vector]] = await Promise.all([embedding, this.synchronizer.catchUp()]);
-    const hits = await this.index.search({
+    const hits = await index.search({
       tenantId: request.tenantId,
       text: request.query,
       vector,
@@ -36,6 +32,6 @@ export class SearchService {
       fusion: request.fusion,
       diversity: request.diversity,
     });
-    return { hits, tookMs: performance.now() - started, indexedChunks: this.index.stats().chunks };
+    return { hits, tookMs: performance.now() - started, indexedChunks: index.stats().chunks };
   }
 }

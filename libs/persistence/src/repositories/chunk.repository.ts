@@ -4,6 +4,8 @@ import { ChunkEntity } from '../entities/chunk.entity';
 import { DocumentArtifactEntity } from '../entities/document-artifact.entity';
 import { DocumentEntity } from '../entities/document.entity';
 import { IndexChangeEntity } from '../entities/index-change.entity';
+import { EmbeddingVersionRepository } from './embedding-version.repository';
+import { bytesToVector, vectorToBytes } from './vector-bytes';
 
 export interface NewChunk {
   ordinal: number;
@@ -27,6 +29,17 @@ export interface ChunkForIndex {
   filename: string;
   tags: string[];
   folder: string;
+}
+
+/** Vectors of the embedding version being built, written beside the active ones. */
+export interface BuildingVectors {
+  versionId: number;
+  vectors: Float32Array[];
+}
+
+/** The embedding versions changed between embedding and indexing: embed again and retry. */
+export class EmbeddingVersionChangedError extends Error {
+  override readonly name = 'EmbeddingVersionChangedError';
 }
 
 export interface IndexChange {
@@ -69,8 +82,20 @@ export class ChunkRepository {
     embeddingModel: string,
     chunks: NewChunk[],
     expectedSha256?: string,
+    building?: BuildingVectors,
   ): Promise<boolean> {
     return this.dataSource.transaction(async (manager) => {
+      // Shares the embedding versions with a concurrent switch: either this write lands before the
+      // switch (and its building vectors move with everything else) or after it (and it must use the
+      // new active model). A mismatch means the caller embedded for versions that no longer hold.
+      const versions: Array<{ id: number; model: string; state: string }> = await manager.query(
+        `SELECT id, model, state FROM embedding_versions WHERE state IN ('active', 'building') FOR SHARE`,
+      );
+      const active = versions.find((version) => version.state === 'active');
+      const buildingNow = versions.find((version) => version.state === 'building');
+      if ((active && active.model !== embeddingModel) || (buildingNow?.id ?? null) !== (building?.versionId ?? null)) {
+        throw new EmbeddingVersionChangedError(`embedding versions changed while indexing (active ${active?.model ?? 'none'})`);
+      }
       // The row lock orders this write against a concurrent cancel or delete of the document.
       const locked: Array<{ status: string; sha256: string }> = await manager.query(
         'SELECT status, sha256 FROM documents WHERE id = $1 FOR UPDATE',
@@ -91,7 +116,15 @@ export class ChunkRepository {
           embedding: vectorToBytes(chunk.embedding),
           embeddingModel,
         }));
-        await manager.insert(ChunkEntity, rows);
+        const inserted = await manager.insert(ChunkEntity, rows);
+        if (building) {
+          const ids = inserted.identifiers.map((identifier) => String(identifier.id));
+          await new EmbeddingVersionRepository(this.dataSource).saveVectors(
+            building.versionId,
+            ids.map((chunkId, offset) => ({ chunkId, vector: building.vectors[start + offset] })),
+            manager,
+          );
+        }
       }
       await manager.update(
         DocumentEntity,
@@ -158,15 +191,4 @@ function toChunkForIndex(row: ChunkRow): ChunkForIndex {
     tags: row.tags,
     folder: row.folder,
   };
-}
-
-export function vectorToBytes(vector: Float32Array): Buffer {
-  return Buffer.from(vector.buffer, vector.byteOffset, vector.byteLength);
-}
-
-export function bytesToVector(bytes: Buffer): Float32Array {
-  // Copy into an aligned buffer: pg's Buffer may start at an odd offset of a shared slab.
-  const copy = new Uint8Array(bytes.length);
-  copy.set(bytes);
-  return new Float32Array(copy.buffer, 0, bytes.length / 4);
 }

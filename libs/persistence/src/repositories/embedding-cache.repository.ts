@@ -1,6 +1,6 @@
 import type { DataSource } from 'typeorm';
 import { EmbeddingCacheEntity } from '../entities/embedding-cache.entity';
-import { bytesToVector, vectorToBytes } from './chunk.repository';
+import { bytesToVector, vectorToBytes } from './vector-bytes';
 
 /** Persistent embedding cache keyed by model and content hash (shared by every ingestion replica). */
 export class EmbeddingCacheRepository {
