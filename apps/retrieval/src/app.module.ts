@@ -1,10 +1,11 @@
 import { Module } from '@nestjs/common';
 import { createEmbedder, embedderConfigFromEnv } from '@quarry/llm';
-import { InMemoryHybridIndex } from '@quarry/search';
+import { InMemoryHybridIndex, qdrantSearchIndexFromEnv } from '@quarry/search';
+import { ConfigError } from '@quarry/config';
 import { SERVICE_CONFIG } from '@quarry/service-kit';
 import type { RetrievalConfig } from './config';
 import { SearchChunksJob } from './jobs/search-chunks.job';
-import { IndexSynchronizer } from './services/index-synchronizer.service';
+import { IndexSynchronizer, type SearchIndexFactory } from './services/index-synchronizer.service';
 import { SearchService } from './services/search.service';
 import { QUERY_EMBEDDER, SEARCH_INDEX_FACTORY } from './tokens';
 
@@ -16,11 +17,15 @@ import { QUERY_EMBEDDER, SEARCH_INDEX_FACTORY } from './tokens';
     {
       provide: SEARCH_INDEX_FACTORY,
       inject: [SERVICE_CONFIG],
-      useFactory: (config: RetrievalConfig) => {
-        if (config.VECTOR_BACKEND !== 'embedded') {
-          throw new Error(`VECTOR_BACKEND=${config.VECTOR_BACKEND} is not available in this version; use "embedded"`);
+      useFactory: (config: RetrievalConfig): SearchIndexFactory => {
+        switch (config.VECTOR_BACKEND) {
+          case 'embedded':
+            return () => new InMemoryHybridIndex();
+          case 'qdrant':
+            if (!config.QDRANT_URL) throw new ConfigError('VECTOR_BACKEND=qdrant needs QDRANT_URL (see README, Configuration)');
+            // One collection per embedding model and dimension, so a re-embedding builds a new one.
+            return (embedder) => qdrantSearchIndexFromEnv(config, embedder);
         }
-        return () => new InMemoryHybridIndex();
       },
     },
     {

@@ -10,6 +10,9 @@ import { QUERY_EMBEDDER, SEARCH_INDEX_FACTORY } from '../tokens';
 // Background catch-up keeps an idle replica current; searches also catch up first (read-your-writes).
 const BACKGROUND_SYNC_MS = 2000;
 
+/** Makes an empty index for one embedding model (the embedded index, or a Qdrant collection). */
+export type SearchIndexFactory = (embedder: Embedder) => SearchIndex;
+
 /** What a search runs against: an index and the embedder of the version its vectors belong to. */
 export interface ServedIndex {
   index: SearchIndex;
@@ -34,7 +37,7 @@ export class IndexSynchronizer implements OnApplicationBootstrap, OnApplicationS
 
   constructor(
     @Inject(DATA_SOURCE) dataSource: DataSource,
-    @Inject(SEARCH_INDEX_FACTORY) private readonly createIndex: () => SearchIndex,
+    @Inject(SEARCH_INDEX_FACTORY) private readonly createIndex: SearchIndexFactory,
     @Inject(QUERY_EMBEDDER) private readonly configuredEmbedder: Embedder,
     @Inject(SERVICE_CONFIG) private readonly config: Pick<RetrievalConfig, 'EMBEDDING_API_KEY'>,
     @Inject(LOGGER) private readonly logger: Logger,
@@ -97,7 +100,7 @@ export class IndexSynchronizer implements OnApplicationBootstrap, OnApplicationS
   /** A complete index for one embedding model, from Postgres. */
   private async build(embedder: Embedder): Promise<ServedIndex & { watermark: bigint }> {
     const started = performance.now();
-    const index = this.createIndex();
+    const index = this.createIndex(embedder);
     // Take the watermark first: changes made while loading are replayed afterwards (replay is idempotent).
     const target = { index, embedder, watermark: await this.chunks.latestChangeSeq() };
     const all: ChunkForIndex[] = [];
