@@ -101,9 +101,9 @@ export class VectorIndex {
     this.assertDimension(query);
     const unitQuery = normaliseInPlace(Float32Array.from(query));
     if (this.graph) {
-      // The graph proposes extra candidates for the filter to thin out; if a selective filter
+      // With a filter the graph proposes extra candidates for it to thin out; if a selective filter
       // leaves too few, the exact scan (which applies the filter lazily) answers instead.
-      const proposed = this.graph.search(unitQuery, Math.max(limit * 2, 64));
+      const proposed = this.graph.search(unitQuery, accept ? Math.max(limit * 2, 64) : limit);
       const accepted = accept ? proposed.filter((hit) => accept(hit.id)) : proposed;
       if (accepted.length >= limit || proposed.length >= this.size) return accepted.slice(0, limit);
     }
@@ -111,7 +111,7 @@ export class VectorIndex {
   }
 
   private buildGraph(): void {
-    const graph = new HnswGraph(this.dimension, 128);
+    const graph = new HnswGraph(this.dimension, 64);
     this.idBySlot.forEach((id, slot) => graph.add(id, this.buffer.subarray(slot * this.dimension, (slot + 1) * this.dimension)));
     this.graph = graph;
   }
