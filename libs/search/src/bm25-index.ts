@@ -1,6 +1,7 @@
 import { termFrequencies, tokenize } from '@quarry/domain';
 import { PostingList } from './posting-list';
 import { type ScoredId, TopK } from './top-k';
+import { normalisedFrequency, stripExtension, sum } from './bm25-weighting';
 
 export interface Bm25Options {
   /** Term-frequency saturation: how quickly repeated occurrences stop adding score. */
@@ -201,20 +202,4 @@ export class Bm25Index {
 /** Lucene's BM25 idf: always positive, so a term in most chunks still counts a little. */
 function inverseDocumentFrequency(chunkCount: number, chunksWithTerm: number): number {
   return Math.log(1 + (chunkCount - chunksWithTerm + 0.5) / (chunksWithTerm + 0.5));
-}
-
-function normalisedFrequency(frequency: number, length: number, averageLength: number, b: number): number {
-  if (frequency === 0) return 0;
-  return frequency / (1 - b + (b * length) / averageLength);
-}
-
-/** "q3-report.pdf" → "q3-report": the file type says nothing about what the chunk is about. */
-function stripExtension(filename: string): string {
-  return filename.replace(/\.[\p{L}\p{N}]{1,5}$/u, '');
-}
-
-function sum(values: Iterable<number>): number {
-  let total = 0;
-  for (const value of values) total += value;
-  return total;
 }

@@ -1,4 +1,5 @@
 import { termFrequencies, tokenize } from '@quarry/domain';
+import { normalisedFrequency, stripExtension, sum } from '../bm25-weighting';
 
 /** Qdrant's sparse vector: parallel arrays, indices unique (we also keep them ascending). */
 export interface SparseVector {
@@ -122,20 +123,4 @@ export function termId(term: string): number {
 function toSparseVector(weights: Map<number, number>): SparseVector {
   const indices = [...weights.keys()].sort((a, b) => a - b);
   return { indices, values: indices.map((index) => weights.get(index) as number) };
-}
-
-function normalisedFrequency(frequency: number, length: number, averageLength: number, b: number): number {
-  if (frequency === 0) return 0;
-  return frequency / (1 - b + (b * length) / averageLength);
-}
-
-/** "q3-report.pdf" → "q3-report" (the embedded index's rule). */
-function stripExtension(filename: string): string {
-  return filename.replace(/\.[\p{L}\p{N}]{1,5}$/u, '');
-}
-
-function sum(values: Iterable<number>): number {
-  let total = 0;
-  for (const value of values) total += value;
-  return total;
 }
