@@ -7,6 +7,7 @@ import { redisOptionsFromUrl } from '@quarry/transport';
 import { Queue } from 'bullmq';
 import { GatewayModule } from '../src/app.module';
 import { type GatewayConfig, loadGatewayConfig } from '../src/config';
+import type { DocumentView } from '../src/documents/document-view';
 import { configureGatewayHttp } from '../src/http/configure-http';
 
 const MAX_UPLOAD_BYTES = 1024;
@@ -22,19 +23,7 @@ interface UploadReply {
   status: string;
 }
 
-interface DocumentReply {
-  id: string;
-  filename: string;
-  mediaType: string;
-  sizeBytes: number;
-  sha256: string;
-  tags: string[];
-  folder: string;
-  status: string;
-  error: string | null;
-  chunkCount: number;
-  processing: unknown[];
-}
+type DocumentReply = DocumentView & { processing: unknown[] };
 
 interface ListReply {
   items: DocumentReply[];
