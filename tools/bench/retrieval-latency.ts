@@ -24,6 +24,8 @@ async function main(): Promise<void> {
   });
   const client = new BullMqClient({ url: redis.url, prefix: redis.prefix, requestTimeoutMs: 30_000 });
   try {
+    // RETRIEVAL_REPLICAS > 1 adds replicas, as the HPA would: they share the queue.
+    for (let replica = 1; replica < Number(process.env.RETRIEVAL_REPLICAS ?? 1); replica++) await stack.startReplica('retrieval');
     await ingestThroughPipeline(stack, dataset, { url: schema.url, schema: schema.schema });
     const jobs = new JobClient(client);
     const ask = (index: number) => jobs.request(JobName.SearchChunks, { tenantId: 'eval', query: dataset.queries[index % dataset.queries.length].text, topK: 10 });
@@ -45,7 +47,9 @@ async function main(): Promise<void> {
       }),
     );
     const seconds = (performance.now() - started) / 1000;
-    console.log(`\n${dataset.corpus.length} documents; ${REQUESTS} hybrid searches, ${IN_FLIGHT} in flight, ${(REQUESTS / seconds).toFixed(0)} searches/s`);
+    console.log(
+      `\n${dataset.corpus.length} documents; ${REQUESTS} hybrid searches, ${IN_FLIGHT} in flight, ${process.env.RETRIEVAL_REPLICAS ?? 1} retrieval replica(s), ${(REQUESTS / seconds).toFixed(0)} searches/s`,
+    );
     console.log(summarize('round trip through the retrieval service', roundTrips));
     console.log(summarize('search time inside the service', serviceTimes));
   } finally {

@@ -31,8 +31,9 @@ interface RunningProcess {
  */
 export class ServiceStack {
   readonly ports = new Map<ServiceName, number>();
-  private readonly processes = new Map<ServiceName, RunningProcess>();
-  private readonly output = new Map<ServiceName, string[]>();
+  private readonly processes = new Map<string, RunningProcess>();
+  private readonly output = new Map<string, string[]>();
+  private replicaCount = 0;
 
   constructor(private readonly options: StackOptions) {}
 
@@ -50,11 +51,20 @@ export class ServiceStack {
   }
 
   /** Starts one service (again, optionally with extra environment) and waits until it is ready. */
-  async startService(service: ServiceName, extraEnv: Record<string, string> = {}): Promise<void> {
+  startService(service: ServiceName, extraEnv: Record<string, string> = {}): Promise<void> {
+    return this.spawnProcess(service, service, this.ports.get(service) as number, extraEnv);
+  }
+
+  /** Starts one more replica of a service (its own process and port); stopped with the stack. */
+  async startReplica(service: ServiceName): Promise<void> {
+    await this.spawnProcess(`${service}#${++this.replicaCount}`, service, await freePort(), {});
+  }
+
+  private async spawnProcess(key: string, service: ServiceName, portNumber: number, extraEnv: Record<string, string>): Promise<void> {
     const root = repoRoot();
     const entry = join(root, 'dist', 'apps', service, 'src', 'main.js');
     if (!existsSync(entry)) throw new Error(`${entry} is missing: run \`npm run build\` first`);
-    const port = String(this.ports.get(service));
+    const port = String(portNumber);
     const child = spawn(process.execPath, [entry], {
       cwd: root,
       env: {
@@ -74,8 +84,8 @@ export class ServiceStack {
       },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
-    const lines = this.output.get(service) ?? [];
-    this.output.set(service, lines);
+    const lines = this.output.get(key) ?? [];
+    this.output.set(key, lines);
     const collect = (chunk: Buffer) => {
       for (const line of chunk.toString().split('\n').filter(Boolean)) {
         lines.push(line);
@@ -86,41 +96,45 @@ export class ServiceStack {
     child.stdout?.on('data', collect);
     child.stderr?.on('data', collect);
     const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-    this.processes.set(service, { child, exited });
+    this.processes.set(key, { child, exited });
     let exitCode: number | null | undefined;
     void exited.then((code) => {
       exitCode = code;
     });
     await waitFor(
       async () => {
-        if (exitCode !== undefined) throw new Error(`${service} exited with code ${exitCode}:\n${this.logsOf(service)}`);
-        const response = await fetch(`${this.urlOf(service)}/health/ready`);
+        if (exitCode !== undefined) throw new Error(`${key} exited with code ${exitCode}:\n${this.logsOf(key)}`);
+        const response = await fetch(`http://127.0.0.1:${port}/health/ready`);
         return response.status === 200;
       },
-      { timeoutMs: 30_000, intervalMs: 100, description: `${service} to become ready` },
+      { timeoutMs: 30_000, intervalMs: 100, description: `${key} to become ready` },
     ).catch((error: unknown) => {
-      throw new Error(`${(error as Error).message}\n--- ${service} output ---\n${this.logsOf(service)}`);
+      throw new Error(`${(error as Error).message}\n--- ${key} output ---\n${this.logsOf(key)}`);
     });
   }
 
   /** Sends a signal and resolves with the exit code once the process is gone. */
-  async stopService(service: ServiceName, signal: NodeJS.Signals = 'SIGTERM'): Promise<number | null> {
-    const running = this.processes.get(service);
+  stopService(service: ServiceName, signal: NodeJS.Signals = 'SIGTERM'): Promise<number | null> {
+    return this.stopProcess(service, signal);
+  }
+
+  private async stopProcess(key: string, signal: NodeJS.Signals): Promise<number | null> {
+    const running = this.processes.get(key);
     if (!running) return null;
     running.child.kill(signal);
     // A service that ignores SIGTERM for too long is killed, so a test run never hangs on it.
     const killer = setTimeout(() => running.child.kill('SIGKILL'), 15_000);
     const code = await running.exited;
     clearTimeout(killer);
-    this.processes.delete(service);
+    this.processes.delete(key);
     return code;
   }
 
-  logsOf(service: ServiceName): string {
+  logsOf(service: ServiceName | string): string {
     return (this.output.get(service) ?? []).slice(-60).join('\n');
   }
 
   async stop(): Promise<void> {
-    await Promise.all([...this.processes.keys()].map((service) => this.stopService(service, 'SIGTERM')));
+    await Promise.all([...this.processes.keys()].map((key) => this.stopProcess(key, 'SIGTERM')));
   }
 }
