@@ -130,7 +130,7 @@ export class ServiceStack {
     return code;
   }
 
-  logsOf(service: ServiceName | string): string {
+  logsOf(service: string): string {
     return (this.output.get(service) ?? []).slice(-60).join('\n');
   }
 
