@@ -98,8 +98,11 @@ export async function runService<C extends BaseServiceConfig>(definition: Servic
   recordHttpMetrics(app, kit);
   await definition.configureHttp?.(app, kit);
   if (server) {
-    // Deferred, so the filter is in place before Nest wraps the handlers.
+    // Deferred, so the filter is in place before Nest wraps the handlers. A deferred microservice
+    // would run the lifecycle hooks (onApplicationBootstrap …) a second time when it starts; app.init()
+    // below already runs them once for the whole application.
     const microservice = app.connectMicroservice<MicroserviceOptions>({ strategy: server }, { deferInitialization: true });
+    (microservice as unknown as { setIsInitHookCalled(called: boolean): void }).setIsInitHookCalled(true);
     microservice.useGlobalFilters(new PassThroughRpcExceptionFilter());
   }
   await app.init();
