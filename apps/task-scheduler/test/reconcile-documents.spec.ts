@@ -64,7 +64,7 @@ describe('reconciler (real Postgres and Redis)', () => {
   it('gives up on a step that keeps failing, with a readable reason', async () => {
     const poison = await stuckDocument('parse', 'processing');
     const attempts = new ProcessingJobRepository(dataSource);
-    for (let attempt = 1; attempt <= 3; attempt++) await attempts.start({ documentId: poison.id, queueJobId: 'x', kind: 'parse', attempt });
+    for (let attempt = 1; attempt <= 3; attempt++) await attempts.record({ documentId: poison.id, queueJobId: 'x', kind: 'parse', attempt, startedAt: new Date(), status: 'failed', error: 'worker crashed' });
     await reconciler.handle({ stuckForSeconds: 60 });
     expect(await documents.findById('acme', poison.id)).toMatchObject({
       status: 'failed',

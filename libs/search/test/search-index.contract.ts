@@ -161,6 +161,8 @@ export function describeSearchIndexContract(
   options: ContractOptions = {},
 ): void {
   if (options.skipReason !== undefined) {
+    // Skipped on purpose, with the reason in its name: a backend whose server is not configured
+    // (the Qdrant run needs QDRANT_URL) is reported as skipped rather than silently absent.
     describe.skip(`${name} — SearchIndex contract (skipped: ${options.skipReason})`, () => {
       it('is not run', () => undefined);
     });

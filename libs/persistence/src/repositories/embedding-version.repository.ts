@@ -1,5 +1,5 @@
 import type { DataSource, EntityManager } from 'typeorm';
-import { bytesToVector, vectorToBytes } from './vector-bytes';
+import { vectorToBytes } from './vector-bytes';
 
 export interface EmbeddingSpec {
   provider: 'local' | 'openai';
@@ -119,16 +119,6 @@ export class EmbeddingVersionRepository {
       await manager.query(`DELETE FROM chunk_vectors WHERE version_id = $1`, [versionId]);
       return true;
     });
-  }
-
-  /** The building version's vector of each chunk (for writers that must keep both versions complete). */
-  async vectorsOf(versionId: number, chunkIds: string[]): Promise<Map<string, Float32Array>> {
-    if (chunkIds.length === 0) return new Map();
-    const rows: Array<{ chunk_id: string; vector: Buffer }> = await this.dataSource.query(
-      'SELECT chunk_id, vector FROM chunk_vectors WHERE version_id = $1 AND chunk_id = ANY($2::uuid[])',
-      [versionId, chunkIds],
-    );
-    return new Map(rows.map((row) => [row.chunk_id, bytesToVector(row.vector)]));
   }
 
   private async insert(manager: EntityManager, spec: EmbeddingSpec, state: 'active' | 'building'): Promise<EmbeddingVersion> {

@@ -16,18 +16,6 @@ export interface FinishedAttempt {
 export class ProcessingJobRepository {
   constructor(private readonly dataSource: DataSource) {}
 
-  async start(input: { documentId: string; queueJobId: string; kind: string; attempt: number; correlationId?: string }): Promise<string> {
-    const row = await this.dataSource.getRepository(ProcessingJobEntity).save({
-      documentId: input.documentId,
-      queueJobId: input.queueJobId,
-      kind: input.kind,
-      attempt: input.attempt,
-      status: 'active',
-      correlationId: input.correlationId ?? null,
-    });
-    return row.id;
-  }
-
   /** Records a finished attempt in one write (the hot path: no row while the step runs). */
   record(input: FinishedAttempt): Promise<void> {
     return this.recordMany([input]);
@@ -49,12 +37,6 @@ export class ProcessingJobRepository {
         finishedAt: new Date(),
       })),
     );
-  }
-
-  async finish(id: string, outcome: { status: 'completed' | 'failed'; error?: string }): Promise<void> {
-    await this.dataSource
-      .getRepository(ProcessingJobEntity)
-      .update({ id }, { status: outcome.status, error: outcome.error?.slice(0, 2000) ?? null, finishedAt: new Date() });
   }
 
   /** How many attempts a step has had on a document (to give up on one that keeps crashing workers). */
