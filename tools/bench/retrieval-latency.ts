@@ -22,7 +22,12 @@ async function main(): Promise<void> {
     LOG_LEVEL: 'warn',
     WORKER_CONCURRENCY: String(IN_FLIGHT),
   });
-  const client = new BullMqClient({ url: redis.url, prefix: redis.prefix, requestTimeoutMs: 30_000 });
+  const client = new BullMqClient({
+    url: redis.url,
+    prefix: redis.prefix,
+    requestTimeoutMs: 30_000,
+    ...(process.env.BENCH_MAX_BATCH ? { maxBatchSize: Number(process.env.BENCH_MAX_BATCH) } : {}),
+  });
   try {
     // RETRIEVAL_REPLICAS > 1 adds replicas, as the HPA would: they share the queue.
     for (let replica = 1; replica < Number(process.env.RETRIEVAL_REPLICAS ?? 1); replica++) await stack.startReplica('retrieval');

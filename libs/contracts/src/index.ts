@@ -1,4 +1,5 @@
 export * from './agent.contract';
+export * from './batch.contract';
 export * from './common.schema';
 export * from './describe-issues';
 export * from './error-codes';

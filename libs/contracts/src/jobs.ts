@@ -1,5 +1,6 @@
 import type { z } from 'zod';
 import { AnswerQuestionReply, AnswerQuestionRequest } from './agent.contract';
+import { batchPayload, batchReply } from './batch.contract';
 import { IngestDocumentPayload, type IngestionStage, ReembedCorpusPayload } from './ingestion.contract';
 import { QueueName } from './queues';
 import { SearchChunksReply, SearchChunksRequest } from './retrieval.contract';
@@ -14,6 +15,7 @@ export const JobName = {
   AnalyzeDocument: 'ingestion.analyze-document',
   ReembedCorpus: 'ingestion.reembed-corpus',
   SearchChunks: 'retrieval.search',
+  SearchChunksBatch: 'retrieval.search-batch',
   AnswerQuestion: 'agent.answer',
   PurgeQueryLog: 'task-scheduler.purge-query-log',
   ReconcileDocuments: 'task-scheduler.reconcile-documents',
@@ -43,6 +45,12 @@ export interface RequestContract<P extends z.ZodType, R extends z.ZodType> exten
   kind: 'request';
   reply: R;
   timeoutMs: number;
+  /**
+   * Set on a batch job: it carries up to `maxSize` requests of job `of` (see batch.contract.ts).
+   * The transport answers it with `of`'s handler, once per request, and producers send concurrent
+   * requests of `of` as batches on their own.
+   */
+  batch?: { of: JobName; maxSize: number };
 }
 
 const keepBriefly = { age: 60, count: 1000 };
@@ -65,6 +73,9 @@ const stageOptions: ContractJobOptions = {
 const stage = (payload: typeof IngestDocumentPayload) =>
   ({ kind: 'event', queue: QueueName.Ingestion, payload, options: stageOptions }) satisfies EventContract<typeof IngestDocumentPayload>;
 
+/** Searches per `retrieval.search-batch` job. */
+const SEARCH_BATCH_MAX = 32;
+
 export const jobContracts = {
   [JobName.IngestDocument]: stage(IngestDocumentPayload),
   [JobName.ChunkDocument]: stage(IngestDocumentPayload),
@@ -85,6 +96,15 @@ export const jobContracts = {
     timeoutMs: 10_000,
     options: requestOptions,
   } satisfies RequestContract<typeof SearchChunksRequest, typeof SearchChunksReply>,
+  [JobName.SearchChunksBatch]: {
+    kind: 'request',
+    queue: QueueName.Retrieval,
+    payload: batchPayload(SearchChunksRequest, SEARCH_BATCH_MAX),
+    reply: batchReply(SearchChunksReply),
+    timeoutMs: 10_000,
+    options: requestOptions,
+    batch: { of: JobName.SearchChunks, maxSize: SEARCH_BATCH_MAX },
+  } satisfies RequestContract<ReturnType<typeof batchPayload<typeof SearchChunksRequest>>, ReturnType<typeof batchReply<typeof SearchChunksReply>>>,
   [JobName.AnswerQuestion]: {
     kind: 'request',
     queue: QueueName.Agent,
@@ -129,6 +149,14 @@ export type AnyJobContract = EventContract<z.ZodType> | RequestContract<z.ZodTyp
 
 export function contractFor(name: string): AnyJobContract | undefined {
   return Object.hasOwn(jobContracts, name) ? (jobContracts as Record<string, AnyJobContract>)[name] : undefined;
+}
+
+/** The batch job that carries requests of `name`, if it has one. */
+export function batchJobFor(name: string): { name: JobName; maxSize: number } | undefined {
+  for (const [batchName, contract] of Object.entries(jobContracts) as Array<[JobName, AnyJobContract]>) {
+    if (contract.kind === 'request' && contract.batch?.of === name) return { name: batchName, maxSize: contract.batch.maxSize };
+  }
+  return undefined;
 }
 
 export function jobNamesOnQueue(queue: QueueName): JobName[] {

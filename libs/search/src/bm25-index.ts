@@ -22,10 +22,11 @@ export interface Bm25Fields {
 export const DEFAULT_BM25_OPTIONS = { k1: 1.2, b: 0.75, filenameWeight: 0.3 } as const;
 
 /**
- * A posting's count packs both fields into one integer, `inText × FILENAME_SLOTS + inFilename`,
+ * A posting's count packs both fields into one integer, `inText << FILENAME_BITS | inFilename`,
  * so a posting is two Int32 values whatever the number of fields.
  */
-const FILENAME_SLOTS = 1024;
+const FILENAME_BITS = 10;
+const FILENAME_MASK = (1 << FILENAME_BITS) - 1;
 
 /** Removed postings are compacted away once they outnumber live ones (and there are enough). */
 const MIN_DEAD_POSTINGS_TO_VACUUM = 1024;
@@ -74,6 +75,9 @@ export class Bm25Index {
   private deadPostings = 0;
   private totalTextLength = 0;
   private totalFilenameLength = 0;
+  /** Length normalisation per slot; dropped by every change (see `lengthNorms`). */
+  private norms: { textNorm: Float64Array; filenameNorm: Float64Array } | undefined;
+  private scratchArrays = { scores: new Float64Array(0), verdicts: new Uint8Array(0) };
 
   constructor(options: Bm25Options = {}) {
     this.k1 = options.k1 ?? DEFAULT_BM25_OPTIONS.k1;
@@ -115,10 +119,11 @@ export class Bm25Index {
         list = new PostingList();
         this.postings.set(term, list);
       }
-      const inFilename = Math.min(filenameTerms.get(term) ?? 0, FILENAME_SLOTS - 1);
-      list.append(slot, (textTerms.get(term) ?? 0) * FILENAME_SLOTS + inFilename);
+      const inFilename = Math.min(filenameTerms.get(term) ?? 0, FILENAME_MASK);
+      list.append(slot, ((textTerms.get(term) ?? 0) << FILENAME_BITS) | inFilename);
     }
     this.livePostings += terms.size;
+    this.norms = undefined;
     this.totalTextLength += this.entries[slot].textLength;
     this.totalFilenameLength += this.entries[slot].filenameLength;
   }
@@ -135,6 +140,7 @@ export class Bm25Index {
     this.entries[slot] = undefined;
     this.slotById.delete(id);
     this.retiredSlots.push(slot);
+    this.norms = undefined;
     if (this.deadPostings >= Math.max(this.livePostings, MIN_DEAD_POSTINGS_TO_VACUUM)) this.vacuum();
     return true;
   }
@@ -145,45 +151,70 @@ export class Bm25Index {
    * yields up to `limit` hits; each chunk is checked once, the first time one of its terms matches.
    */
   search(queryText: string, limit: number, accept?: (id: string) => boolean): ScoredId[] {
-    const chunkCount = this.size;
-    if (chunkCount === 0 || limit <= 0) return [];
-    const averageTextLength = this.totalTextLength / chunkCount;
-    const averageFilenameLength = this.totalFilenameLength / chunkCount;
-    const { k1, b, filenameWeight, entries } = this;
-
-    // Dense per-slot accumulators: cheaper than a Map for the thousands of chunks a query touches.
-    const scores = new Float64Array(entries.length);
-    const verdicts = new Uint8Array(entries.length);
-    const touched: number[] = [];
+    if (this.size === 0 || limit <= 0) return [];
+    const { k1, filenameWeight, entries } = this;
+    const { textNorm, filenameNorm } = this.lengthNorms();
+    const { scores, verdicts } = this.scratch();
+    const visited: number[] = [];
     for (const term of new Set(this.tokenize(queryText))) {
       const list = this.postings.get(term);
       if (!list || list.liveCount === 0) continue;
-      const idf = inverseDocumentFrequency(chunkCount, list.liveCount);
+      const weight = inverseDocumentFrequency(this.size, list.liveCount) * (k1 + 1);
       for (let i = 0; i < list.length; i++) {
         const slot = list.slotAt(i);
-        const entry = entries[slot];
-        if (!entry) continue; // a dead posting
-        if (verdicts[slot] === UNSEEN) {
-          verdicts[slot] = accept === undefined || accept(entry.id) ? ACCEPTED : REJECTED;
-          if (verdicts[slot] === ACCEPTED) touched.push(slot);
+        let verdict = verdicts[slot];
+        if (verdict === UNSEEN) {
+          const entry = entries[slot];
+          verdict = entry === undefined ? REJECTED : accept === undefined || accept(entry.id) ? ACCEPTED : REJECTED; // undefined: a dead posting
+          verdicts[slot] = verdict;
+          visited.push(slot);
         }
-        if (verdicts[slot] === REJECTED) continue;
+        if (verdict === REJECTED) continue;
         const packed = list.countAt(i);
-        const inFilename = packed % FILENAME_SLOTS;
-        const inText = (packed - inFilename) / FILENAME_SLOTS;
-        const weightedFrequency =
-          normalisedFrequency(inText, entry.textLength, averageTextLength, b) +
-          filenameWeight * normalisedFrequency(inFilename, entry.filenameLength, averageFilenameLength, b);
-        if (weightedFrequency > 0) scores[slot] += (idf * weightedFrequency * (k1 + 1)) / (weightedFrequency + k1);
+        // BM25F: per-field length-normalised frequencies, weighted and summed before saturation.
+        const weightedFrequency = (packed >>> FILENAME_BITS) * textNorm[slot] + filenameWeight * (packed & FILENAME_MASK) * filenameNorm[slot];
+        if (weightedFrequency > 0) scores[slot] += (weight * weightedFrequency) / (weightedFrequency + k1);
       }
     }
 
     const best = new TopK(limit);
-    for (const slot of touched) {
+    for (const slot of visited) {
       const entry = entries[slot];
-      if (entry && scores[slot] > 0) best.offer(entry.id, scores[slot]);
+      if (verdicts[slot] === ACCEPTED && entry && scores[slot] > 0) best.offer(entry.id, scores[slot]);
+      // The scratch arrays are shared by every search: leave them zeroed.
+      scores[slot] = 0;
+      verdicts[slot] = UNSEEN;
     }
     return best.toSortedArray();
+  }
+
+  /**
+   * Per-slot factors 1 / (1 − b + b · length / average length) for both fields, computed once after
+   * each change instead of once per matching posting (a query touches thousands of postings).
+   */
+  private lengthNorms(): { textNorm: Float64Array; filenameNorm: Float64Array } {
+    if (this.norms) return this.norms;
+    const averageTextLength = this.totalTextLength / this.size;
+    const averageFilenameLength = this.totalFilenameLength / this.size;
+    const textNorm = new Float64Array(this.entries.length);
+    const filenameNorm = new Float64Array(this.entries.length);
+    this.entries.forEach((entry, slot) => {
+      if (!entry) return;
+      // A field empty in every chunk has an average length of 0; its frequencies are all 0 anyway.
+      textNorm[slot] = averageTextLength > 0 ? normalisedFrequency(1, entry.textLength, averageTextLength, this.b) : 0;
+      filenameNorm[slot] = averageFilenameLength > 0 ? normalisedFrequency(1, entry.filenameLength, averageFilenameLength, this.b) : 0;
+    });
+    this.norms = { textNorm, filenameNorm };
+    return this.norms;
+  }
+
+  /** Zeroed per-slot accumulators, reused by every search (searches are synchronous). */
+  private scratch(): { scores: Float64Array; verdicts: Uint8Array } {
+    if (this.scratchArrays.scores.length < this.entries.length) {
+      const capacity = Math.max(this.entries.length, this.scratchArrays.scores.length * 2);
+      this.scratchArrays = { scores: new Float64Array(capacity), verdicts: new Uint8Array(capacity) };
+    }
+    return this.scratchArrays;
   }
 
   /** Sweeps dead postings out of every list, then lets the retired slots be reused. */

@@ -1,6 +1,6 @@
 import type { ReadPacket, WritePacket } from '@nestjs/microservices';
 import { ClientProxy } from '@nestjs/microservices';
-import { type AnyJobContract, ErrorCode, type QueueName, type RequestContract, contractFor } from '@quarry/contracts';
+import { type AnyJobContract, type BatchReplyItem, ErrorCode, type QueueName, type RequestContract, batchJobFor, contractFor } from '@quarry/contracts';
 import { DomainError, isDomainError } from '@quarry/domain';
 import { type ServiceMetrics, currentCorrelationId } from '@quarry/observability';
 import type { Job } from 'bullmq';
@@ -10,6 +10,7 @@ import { ConsumerPresence } from './consumer-presence';
 import { fromFailureReason } from './job-errors';
 import { validateAgainst, validatePayload } from './payload-validation';
 import { QueueRegistry } from './queue-registry';
+import { RequestBatcher } from './request-batcher';
 import type { RedisTarget } from './redis-connection';
 
 export interface BullMqClientOptions extends RedisTarget {
@@ -18,6 +19,8 @@ export interface BullMqClientOptions extends RedisTarget {
   /** How often a waiting request re-checks that its responder is still alive. */
   livenessPollMs?: number;
   metrics?: ServiceMetrics;
+  /** Most requests per batch job (capped by the batch contract); smaller batches come back sooner. */
+  maxBatchSize?: number;
 }
 
 const SERVICE_OF_QUEUE: Record<QueueName, string> = {
@@ -36,6 +39,7 @@ const SERVICE_OF_QUEUE: Record<QueueName, string> = {
 export class BullMqClient extends ClientProxy {
   private readonly queues: QueueRegistry;
   private readonly presence: ConsumerPresence;
+  private readonly batchers = new Map<string, RequestBatcher | undefined>();
 
   constructor(private readonly options: BullMqClientOptions) {
     super();
@@ -105,15 +109,43 @@ export class BullMqClient extends ClientProxy {
 
   private async request(packet: ReadPacket): Promise<unknown> {
     const name = this.normalizePattern(packet.pattern as string);
+    return this.measured(name, () => {
+      const contract = this.requestContract(name);
+      const data = this.withCorrelation(validatePayload(contract, name, packet.data));
+      const batcher = this.batcherFor(name);
+      return batcher ? batcher.submit(data) : this.sendRequest(name, data);
+    });
+  }
+
+  /** Adds one request job and resolves with its validated reply. */
+  private async sendRequest(name: string, data: unknown): Promise<unknown> {
+    const contract = this.requestContract(name);
+    if (!(await this.presence.hasConsumers(contract.queue))) throw this.unavailable(contract.queue);
+    const job = await this.queues.queue(contract.queue).add(name, data, contract.options);
+    const result = await this.awaitResult(job, contract);
+    return validateAgainst(contract.reply, result, `reply of job "${name}"`);
+  }
+
+  /** Concurrent requests of a job that has a batch job travel together (see RequestBatcher). */
+  private batcherFor(name: string): RequestBatcher | undefined {
+    if (this.batchers.has(name)) return this.batchers.get(name);
+    const batch = batchJobFor(name);
+    const batcher =
+      batch &&
+      new RequestBatcher({
+        maxSize: Math.min(batch.maxSize, this.options.maxBatchSize ?? batch.maxSize),
+        sendOne: (request) => this.sendRequest(name, request),
+        sendBatch: (requests) => this.measured(batch.name, () => this.sendRequest(batch.name, { requests })) as Promise<{ replies: Array<BatchReplyItem<unknown>> }>,
+      });
+    this.batchers.set(name, batcher);
+    return batcher;
+  }
+
+  private async measured<T>(name: string, work: () => Promise<T>): Promise<T> {
     const started = performance.now();
     let outcome = 'completed';
     try {
-      const contract = this.contract(name, 'request') as RequestContract<z.ZodType, z.ZodType>;
-      const data = this.withCorrelation(validatePayload(contract, name, packet.data));
-      if (!(await this.presence.hasConsumers(contract.queue))) throw this.unavailable(contract.queue);
-      const job = await this.queues.queue(contract.queue).add(name, data, contract.options);
-      const result = await this.awaitResult(job, contract);
-      return validateAgainst(contract.reply, result, `reply of job "${name}"`);
+      return await work();
     } catch (error) {
       outcome = isDomainError(error) ? error.code : ErrorCode.Internal;
       throw error;
@@ -153,6 +185,10 @@ export class BullMqClient extends ClientProxy {
     } finally {
       clearInterval(poll);
     }
+  }
+
+  private requestContract(name: string): RequestContract<z.ZodType, z.ZodType> {
+    return this.contract(name, 'request') as RequestContract<z.ZodType, z.ZodType>;
   }
 
   private contract(name: string, kind: AnyJobContract['kind']): AnyJobContract {

@@ -1,12 +1,12 @@
 import type { CustomTransportStrategy, MessageHandler } from '@nestjs/microservices';
 import { Server } from '@nestjs/microservices';
-import { type AnyJobContract, ErrorCode, type QueueName, contractFor, formatFailureReason, jobNamesOnQueue } from '@quarry/contracts';
+import { type AnyJobContract, ErrorCode, type JobName, type QueueName, contractFor, formatFailureReason, jobNamesOnQueue } from '@quarry/contracts';
 import { DomainError } from '@quarry/domain';
 import { type Logger, type ServiceMetrics, runWithCorrelationId } from '@quarry/observability';
 import { type Job, Queue, UnrecoverableError, Worker } from 'bullmq';
 import { lastValueFrom } from 'rxjs';
 import { BullMqContext } from './bullmq.context';
-import { toJobError } from './job-errors';
+import { toBatchItemError, toJobError } from './job-errors';
 import { validateAgainst, validatePayload } from './payload-validation';
 import { type RedisTarget, redisOptionsFromUrl } from './redis-connection';
 
@@ -96,7 +96,8 @@ export class BullMqServer extends Server implements CustomTransportStrategy {
   // contracts, is a deployment mistake: refuse to start rather than fail jobs one by one.
   private assertEveryJobHasAHandler(): void {
     const handled = new Set(this.getHandlers().keys());
-    const expected = new Set<string>(this.options.queues.flatMap((queue) => jobNamesOnQueue(queue)));
+    // A batch job is answered by the handler of the job it batches.
+    const expected = new Set<string>(this.options.queues.flatMap((queue) => jobNamesOnQueue(queue)).filter((name) => !batchedJob(name)));
     const missing = [...expected].filter((name) => !handled.has(name));
     const unknown = [...handled].filter((name) => !expected.has(name));
     if (missing.length > 0) throw new Error(`no handler registered for job(s): ${missing.join(', ')}`);
@@ -121,7 +122,7 @@ export class BullMqServer extends Server implements CustomTransportStrategy {
 
   private async process(queue: QueueName, job: Job): Promise<unknown> {
     const contract = contractFor(job.name);
-    const handler = this.getHandlerByPattern(job.name);
+    const handler = this.getHandlerByPattern(batchedJob(job.name) ?? job.name);
     if (!contract || contract.queue !== queue || !handler) {
       this.options.logger.warn('rejected job with unknown name', { queue, job: job.name, jobId: job.id });
       throw new UnrecoverableError(formatFailureReason(ErrorCode.UnknownJob, `no handler for job "${job.name}" on queue "${queue}"`));
@@ -141,10 +142,10 @@ export class BullMqServer extends Server implements CustomTransportStrategy {
         // The caller gave up on this request already; answering it now would do work for nobody.
         throw new DomainError(ErrorCode.Timeout, `request expired before a worker picked it up (${contract.timeoutMs} ms)`);
       }
-      const result: unknown = await lastValueFrom(this.transformToObservable(await handler(payload, new BullMqContext([job]))), {
-        defaultValue: undefined,
-      });
-      const reply = contract.kind === 'request' ? validateAgainst(contract.reply, result, `reply of job "${job.name}"`) : undefined;
+      const batchOf = batchedJob(job.name);
+      const reply = batchOf
+        ? await this.answerBatch(queue, batchOf, (payload as { requests: unknown[] }).requests, handler, job)
+        : await this.answer(contract, job.name, payload, handler, job);
       const seconds = (performance.now() - started) / 1000;
       metrics?.jobDuration.observe({ ...labels, outcome: 'completed' }, seconds);
       metrics?.jobsTotal.inc({ ...labels, outcome: 'completed' });
@@ -166,8 +167,43 @@ export class BullMqServer extends Server implements CustomTransportStrategy {
     }
   }
 
-  private correlationIdOf(job: Job): string {
-    const data = job.data as { correlationId?: unknown } | null;
-    return typeof data?.correlationId === 'string' ? data.correlationId : `job:${job.id}`;
+  /** Runs the handler; for a request, returns its validated reply. */
+  private async answer(contract: AnyJobContract, name: string, payload: unknown, handler: MessageHandler, job: Job): Promise<unknown> {
+    const result: unknown = await lastValueFrom(this.transformToObservable(await handler(payload, new BullMqContext([job]))), { defaultValue: undefined });
+    return contract.kind === 'request' ? validateAgainst(contract.reply, result, `reply of job "${name}"`) : undefined;
   }
+
+  /**
+   * Answers each request of a batch job with the batched job's handler, under the request's own
+   * correlation id. A request that fails becomes an error entry; the others are unaffected.
+   */
+  private async answerBatch(queue: QueueName, name: JobName, requests: unknown[], handler: MessageHandler, job: Job): Promise<{ replies: unknown[] }> {
+    const contract = contractFor(name) as AnyJobContract;
+    const replies = await Promise.all(
+      requests.map((request) =>
+        runWithCorrelationId(this.correlationIdOf(job, request), async () => {
+          try {
+            const reply = await this.answer(contract, name, request, handler, job);
+            this.options.metrics?.jobsTotal.inc({ queue, job: name, outcome: 'completed' });
+            return { reply };
+          } catch (error) {
+            this.options.metrics?.jobsTotal.inc({ queue, job: name, outcome: 'failed' });
+            return { error: toBatchItemError(error) };
+          }
+        }),
+      ),
+    );
+    return { replies };
+  }
+
+  private correlationIdOf(job: Job, data: unknown = job.data): string {
+    const { correlationId } = (data ?? {}) as { correlationId?: unknown };
+    return typeof correlationId === 'string' ? correlationId : `job:${job.id}`;
+  }
+}
+
+/** The job a batch job carries requests of; undefined for other jobs. */
+function batchedJob(name: string): JobName | undefined {
+  const contract = contractFor(name);
+  return contract?.kind === 'request' ? contract.batch?.of : undefined;
 }

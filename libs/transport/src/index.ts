@@ -9,3 +9,4 @@ export * from './pass-through-rpc-exception.filter';
 export * from './payload-validation';
 export * from './queue-registry';
 export * from './redis-connection';
+export * from './request-batcher';

@@ -1,4 +1,4 @@
-import { ErrorCode, formatFailureReason, parseFailureReason } from '@quarry/contracts';
+import { type BatchItemError, ErrorCode, formatFailureReason, parseFailureReason } from '@quarry/contracts';
 import { DomainError, isDomainError } from '@quarry/domain';
 import { UnrecoverableError } from 'bullmq';
 
@@ -20,4 +20,10 @@ export function toJobError(error: unknown): Error {
 export function fromFailureReason(reason: string): DomainError {
   const { code, message } = parseFailureReason(reason);
   return new DomainError(code, message);
+}
+
+/** The code and message of whatever a handler threw, for one request's answer inside a batch reply. */
+export function toBatchItemError(error: unknown): BatchItemError {
+  if (isDomainError(error)) return { code: error.code, message: error.message };
+  return parseFailureReason(toJobError(error).message);
 }

@@ -4,7 +4,7 @@ import { Ctx, EventPattern, MessagePattern, type MicroserviceOptions, Payload } 
 import type { INestMicroservice } from '@nestjs/common';
 import { ErrorCode, JobName, type PayloadOf, QueueName, type ReplyOf } from '@quarry/contracts';
 import { DomainError } from '@quarry/domain';
-import { createLogger } from '@quarry/observability';
+import { createLogger, currentCorrelationId, runWithCorrelationId } from '@quarry/observability';
 import { createTestRedisPrefix, waitFor, type TestRedisPrefix } from '@quarry/testing';
 import { Queue, QueueEvents } from 'bullmq';
 import { BullMqClient, BullMqContext, BullMqServer, JobClient, PassThroughRpcExceptionFilter, redisOptionsFromUrl } from '../src';
@@ -25,7 +25,17 @@ class FakeRetrievalHandlers {
     // unref: a request abandoned by the test must not keep jest alive.
     if (FakeRetrievalHandlers.slowMs > 0) await new Promise((resolve) => setTimeout(resolve, FakeRetrievalHandlers.slowMs).unref());
     return {
-      hits: [{ chunkId, documentId, filename: 'f.md', ordinal: 0, text: `${request.tenantId}:${request.query}:${request.topK}:${ctx.getJob().name}`, score: 1, provenance: {} }],
+      hits: [
+        {
+          chunkId,
+          documentId,
+          filename: 'f.md',
+          ordinal: 0,
+          text: `${request.tenantId}:${request.query}:${request.topK}:${ctx.getJob().name}`,
+          score: 1,
+          provenance: { correlationId: currentCorrelationId() },
+        },
+      ],
       tookMs: 0,
       indexedChunks: 1,
     };
@@ -161,5 +171,57 @@ describe('BullMQ transport against a real Redis', () => {
     expect(second.jobId).toBe('ingest-x');
     const queue = client.unwrap<{ queue(name: string): Queue }>().queue(QueueName.Ingestion);
     expect(await queue.getJobCountByTypes('waiting')).toBe(1);
+  });
+
+  describe('batches', () => {
+    const search = (query: string, correlationId = `corr-${query}`, via = jobs) =>
+      runWithCorrelationId(correlationId, () => via.request(JobName.SearchChunks, { tenantId: 't1', query }));
+
+    it('sends concurrent requests as one batch job; each caller gets its own reply or error, under its own correlation id', async () => {
+      responder = await startResponder(redis, FakeRetrievalModule);
+      const [first, missing, second, crash] = await Promise.allSettled(['first', 'missing', 'second', 'crash'].map((query) => search(query)));
+      expect(first).toMatchObject({ status: 'fulfilled', value: { hits: [{ text: `t1:first:8:${JobName.SearchChunksBatch}`, provenance: { correlationId: 'corr-first' } }] } });
+      expect(second).toMatchObject({ status: 'fulfilled', value: { hits: [{ text: `t1:second:8:${JobName.SearchChunksBatch}`, provenance: { correlationId: 'corr-second' } }] } });
+      expect(missing).toMatchObject({ status: 'rejected', reason: { code: ErrorCode.NotFound, message: 'no such thing' } });
+      expect(crash).toMatchObject({ status: 'rejected', reason: { code: ErrorCode.Internal, message: 'boom' } });
+    });
+
+    it('splits more concurrent requests than a batch may hold into even batches', async () => {
+      responder = await startResponder(redis, FakeRetrievalModule);
+      const small = new BullMqClient({ url: redis.url, prefix: redis.prefix, requestTimeoutMs: 5000, maxBatchSize: 3 });
+      try {
+        const queries = ['split-a', 'split-b', 'split-c', 'split-d', 'split-e', 'split-f', 'split-g'];
+        const replies = await Promise.all(queries.map((query) => search(query, `corr-${query}`, new JobClient(small))));
+        expect(replies.map((reply) => reply.hits[0].text.split(':')[1])).toEqual(queries);
+        const done = await small.unwrap<{ queue(name: string): Queue }>().queue(QueueName.Retrieval).getJobs(['completed']);
+        const batches = done.filter((job) => job.name === JobName.SearchChunksBatch && (job.data as { requests: Array<{ query: string }> }).requests[0].query.startsWith('split-'));
+        // 7 = 3 + 3 + 1, and the last one goes alone as a plain job.
+        expect(batches.map((job) => (job.data as { requests: unknown[] }).requests.length)).toEqual([3, 3]);
+        expect(replies[6].hits[0].text).toBe(`t1:split-g:8:${JobName.SearchChunks}`);
+      } finally {
+        await small.close();
+      }
+    });
+
+    it('answers a foreign producer’s batch job per request, and refuses a batch holding an invalid request as a whole', async () => {
+      responder = await startResponder(redis, FakeRetrievalModule);
+      const foreign = new Queue(QueueName.Retrieval, { connection: redisOptionsFromUrl(redis.url), prefix: redis.prefix });
+      const events = new QueueEvents(QueueName.Retrieval, { connection: redisOptionsFromUrl(redis.url), prefix: redis.prefix });
+      try {
+        await events.waitUntilReady();
+        const batch = await foreign.add(JobName.SearchChunksBatch, { requests: [{ tenantId: 't1', query: 'x', topK: 3 }, { tenantId: 't1', query: 'missing' }] });
+        expect(await batch.waitUntilFinished(events, 5000)).toEqual({
+          replies: [
+            { reply: expect.objectContaining({ hits: [expect.objectContaining({ text: `t1:x:3:${JobName.SearchChunksBatch}` })] }) as unknown },
+            { error: { code: ErrorCode.NotFound, message: 'no such thing' } },
+          ],
+        });
+        const bad = await foreign.add(JobName.SearchChunksBatch, { requests: [{ tenantId: 't1', query: 'fine' }, { tenantId: 't1', topK: 0 }] });
+        await expect(bad.waitUntilFinished(events, 5000)).rejects.toThrow(/^INVALID_PAYLOAD: payload of job "retrieval.search-batch" is invalid: requests\.1\.query.*requests\.1\.topK/);
+      } finally {
+        await events.close();
+        await foreign.close();
+      }
+    });
   });
 });
