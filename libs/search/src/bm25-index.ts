@@ -178,9 +178,15 @@ export class Bm25Index {
     }
 
     const best = new TopK(limit);
+    // Most visited chunks score below the current top list: a number comparison turns them away
+    // before their id is looked up (ties still go to `offer`, which orders them by id).
+    let floor = 0;
     for (const slot of visited) {
-      const entry = entries[slot];
-      if (verdicts[slot] === ACCEPTED && entry && scores[slot] > 0) best.offer(entry.id, scores[slot]);
+      const score = scores[slot];
+      if (verdicts[slot] === ACCEPTED && score > 0 && score >= floor) {
+        best.offer((entries[slot] as Entry).id, score);
+        if (best.size === limit) floor = best.worstScore;
+      }
       // The scratch arrays are shared by every search: leave them zeroed.
       scores[slot] = 0;
       verdicts[slot] = UNSEEN;

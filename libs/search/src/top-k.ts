@@ -17,6 +17,11 @@ export class TopK {
     return this.heap.length;
   }
 
+  /** The lowest score kept (-Infinity while empty): anything scoring less is not admitted once full. */
+  get worstScore(): number {
+    return this.heap.length > 0 ? this.heap[0].score : -Infinity;
+  }
+
   /** Whether `offer(id, score)` would keep the item: lets callers skip costly work for losers. */
   admits(id: string, score: number): boolean {
     if (this.capacity <= 0 || Number.isNaN(score)) return false;
