@@ -76,6 +76,19 @@ describe('retrieval replicas kept current from Postgres', () => {
     await fresh.synchronizer.onApplicationBootstrap();
     expect(await hitsOf(fresh, 'acme', 'tides moon')).not.toContain(gone);
   });
+  it('searches the query’s rephrasings too and fuses the rankings (multi-query)', async () => {
+    const cars = await storeDocument('fleet', 'notes-1.txt', 'Automobile maintenance: rotate tyres and change the oil every 10,000 km.');
+    const trains = await storeDocument('fleet', 'notes-2.txt', 'Railway timetables list departures from every platform.');
+    const replica = startReplica();
+    await replica.synchronizer.onApplicationBootstrap();
+    const lexical = (variants?: string[]) => replica.search.search({ tenantId: 'fleet', query: 'car upkeep', topK: 5, mode: 'lexical', variants });
+    expect((await lexical()).hits).toEqual([]); // the question shares no word with either document
+    expect((await lexical(['automobile maintenance'])).hits.map((hit) => hit.documentId)).toEqual([cars]);
+    const both = await lexical(['automobile maintenance', 'railway platform']);
+    expect(both.hits.map((hit) => hit.documentId).sort()).toEqual([cars, trains].sort());
+    expect(both.hits[0].score).toBeCloseTo(1 / 61, 12); // each found first by one phrasing
+  });
+
   it('switches to a new embedding version without a gap: old index until the new one is complete', async () => {
     const versions = new EmbeddingVersionRepository(dataSource);
     await versions.target({ provider: 'local', model: embedder.model, dimensions: 64 });

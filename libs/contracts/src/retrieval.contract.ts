@@ -13,6 +13,11 @@ export const SearchChunksRequest = JobMeta.extend({
     .object({ method: z.enum(['weighted', 'rrf']), denseWeight: z.number().min(0).max(1).optional() })
     .strict()
     .optional(),
+  /**
+   * Other phrasings of the query (e.g. written by a language model). Each is searched like the
+   * query, and all rankings are fused by reciprocal rank: multi-query retrieval.
+   */
+  variants: z.array(z.string().trim().min(1).max(4000)).max(4).optional(),
   /** Maximal marginal relevance: trade relevance for variety (λ 1 = off, 0.5 = balanced). */
   diversity: z.object({ lambda: z.number().min(0).max(1) }).strict().optional(),
 });

@@ -8,3 +8,4 @@ export * from './vector-index';
 export * from './weighted-score-fusion';
 export * from './maximal-marginal-relevance';
 export * from './qdrant';
+export * from './multi-query';
