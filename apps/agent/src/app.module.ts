@@ -1,11 +1,12 @@
 import { Inject, Module, type OnApplicationBootstrap } from '@nestjs/common';
-import { type AnswerGenerator, ContextPacker, answerGeneratorConfigFromEnv, createAnswerGenerator } from '@quarry/llm';
+import { type AnswerGenerator, ContextPacker, OpenAiQueryRewriter, answerGeneratorConfigFromEnv, createAnswerGenerator } from '@quarry/llm';
 import type { Logger } from '@quarry/observability';
 import { LOGGER, SERVICE_CONFIG } from '@quarry/service-kit';
 import type { AgentConfig } from './config';
 import { AnswerQuestionJob } from './jobs/answer-question.job';
 import { AnswerService } from './services/answer.service';
-import { ANSWER_GENERATOR, CONTEXT_BUDGET } from './tokens';
+import type { QueryExpansion } from './graph/answer-graph';
+import { ANSWER_GENERATOR, CONTEXT_BUDGET, QUERY_EXPANSION } from './tokens';
 
 @Module({
   controllers: [AnswerQuestionJob],
@@ -15,6 +16,18 @@ import { ANSWER_GENERATOR, CONTEXT_BUDGET } from './tokens';
       provide: CONTEXT_BUDGET,
       inject: [SERVICE_CONFIG],
       useFactory: (config: AgentConfig) => ({ packer: new ContextPacker(), budgetTokens: config.CONTEXT_BUDGET_TOKENS, strategy: config.CONTEXT_STRATEGY }),
+    },
+    {
+      provide: QUERY_EXPANSION,
+      inject: [SERVICE_CONFIG, LOGGER],
+      useFactory: (config: AgentConfig, logger: Logger): QueryExpansion | null =>
+        config.QUERY_VARIANTS > 0 && config.LLM_BASE_URL && config.LLM_MODEL
+          ? {
+              rewriter: new OpenAiQueryRewriter({ baseUrl: config.LLM_BASE_URL, model: config.LLM_MODEL, apiKey: config.LLM_API_KEY, timeoutMs: config.LLM_TIMEOUT_MS }),
+              count: config.QUERY_VARIANTS,
+              onError: (error) => logger.warn('query rewriting failed; searching the question alone', { error: (error as Error).message }),
+            }
+          : null,
     },
     {
       provide: ANSWER_GENERATOR,

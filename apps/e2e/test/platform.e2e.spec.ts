@@ -236,6 +236,35 @@ describe('Quarry end to end', () => {
     }
   });
 
+  it('searches rephrasings written by the chat model when QUERY_VARIANTS is set, and still answers when rewriting fails', async () => {
+    const model = await startFakeOpenAiServer({
+      reply: (request) =>
+        // The agent's rewrite prompt asks for one rephrasing per line.
+        JSON.stringify(request.messages).includes('one rephrasing per line') ? '1. paid vacation days per calendar year\n2. holiday entitlement' : 'Staff get 27 days of leave [1].',
+    });
+    try {
+      expect(await stack.stopService('agent', 'SIGTERM')).toBe(0);
+      await stack.startService('agent', { LLM_BASE_URL: model.baseUrl, LLM_MODEL: 'fake-chat', QUERY_VARIANTS: '2' });
+      const question = 'How long is the annual leave allowance?'; // no word in common with the handbook
+      const reply = (await (await ask(question)).json()) as QueryReply;
+      const [rewrite, answer] = model.requests.filter((request) => request.path.endsWith('/chat/completions'));
+      expect(lastUserMessage(rewrite.body)).toBe(question);
+      expect(JSON.stringify(rewrite.body.messages)).toContain('Write exactly 2.');
+      // The first rephrasing shares the handbook's words, so the handbook is the first passage.
+      expect(JSON.stringify(answer.body.messages)).toMatch(/\[1\][^[]*27 days of paid vacation/);
+      expect(reply.citations.map((citation) => citation.documentId)).toEqual([handbookId]);
+
+      model.setFailure({ status: 500, endpoint: 'chat', times: 1 });
+      const fallback = await ask(question);
+      expect(fallback.status).toBe(200);
+      expect(stack.logsOf('agent')).toContain('query rewriting failed; searching the question alone');
+    } finally {
+      await model.close();
+      await stack.stopService('agent', 'SIGTERM');
+      await stack.startService('agent');
+    }
+  });
+
   it('uploads a folder with the CLI, following ingestion to the end and naming the file that failed', async () => {
     const folder = await mkdtemp(join(tmpdir(), 'quarry-cli-'));
     try {

@@ -89,6 +89,11 @@ export const contextEnv = z.object({
   CONTEXT_STRATEGY: z.enum(['relevance', 'diversity', 'both']).default('both'),
 });
 
+export const queryVariantsEnv = z.object({
+  /** Rephrasings of each question the chat model writes for multi-query retrieval (0: off). */
+  QUERY_VARIANTS: z.coerce.number().int().min(0).max(4).default(0),
+});
+
 export const vectorBackendEnv = z.object({
   VECTOR_BACKEND: z.enum(['embedded', 'qdrant']).default('embedded'),
   QDRANT_URL: optionalString,

@@ -29,3 +29,4 @@ export {
 export { embedderConfigFromEnv, answerGeneratorConfigFromEnv } from './providers-from-env';
 export { OpenAiDocumentAnalyzer, parseModelAnalysis, type ModelDocumentAnalysis } from './document-analyzer';
 export { ContextPacker, type PackingOptions, type PackingStrategy, type PackedContext } from './context/pack-context';
+export { OpenAiQueryRewriter, QUERY_REWRITE_SYSTEM_PROMPT, parseRephrasings, type QueryRewriter } from './query-rewriter';

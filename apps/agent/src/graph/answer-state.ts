@@ -8,6 +8,10 @@ export const AnswerState = Annotation.Root({
   question: Annotation<string>,
   topK: Annotation<number>,
   filters: Annotation<SearchFilters | undefined>,
+  /** Rephrasings of the question written by the chat model, searched too (multi-query retrieval). */
+  variants: Annotation<string[]>,
+  /** Time spent writing them, counted as retrieval time. */
+  rewriteMs: Annotation<number>,
   hits: Annotation<SearchHit[]>,
   retrievalMs: Annotation<number>,
   /** The hits that fit the context budget, renumbered 1..n as the generator cites them. */

@@ -6,8 +6,8 @@ import type { Logger } from '@quarry/observability';
 import { ConversationRepository, type DataSource, QueryLogRepository } from '@quarry/persistence';
 import { DATA_SOURCE, JOB_CLIENT, LOGGER } from '@quarry/service-kit';
 import type { JobClient } from '@quarry/transport';
-import { type AnswerGraph, type ContextBudget, buildAnswerGraph } from '../graph/answer-graph';
-import { ANSWER_GENERATOR, CONTEXT_BUDGET } from '../tokens';
+import { type AnswerGraph, type ContextBudget, type QueryExpansion, buildAnswerGraph } from '../graph/answer-graph';
+import { ANSWER_GENERATOR, CONTEXT_BUDGET, QUERY_EXPANSION } from '../tokens';
 import { citationSnippet } from './citation-snippet';
 
 /** Answers a question from the tenant's documents and records the exchange and the query log. */
@@ -23,8 +23,9 @@ export class AnswerService {
     @Inject(DATA_SOURCE) dataSource: DataSource,
     @Inject(LOGGER) private readonly logger: Logger,
     @Inject(CONTEXT_BUDGET) context: ContextBudget,
+    @Inject(QUERY_EXPANSION) expansion: QueryExpansion | null,
   ) {
-    this.graph = buildAnswerGraph(jobs, generator, context);
+    this.graph = buildAnswerGraph(jobs, generator, context, expansion ?? undefined);
     this.conversations = new ConversationRepository(dataSource);
     this.queryLog = new QueryLogRepository(dataSource);
   }
