@@ -1,2 +1,4 @@
+export * from './errors/dependency-outage';
 export * from './errors/domain-error';
+export * from './errors/unstorable-data';
 export * from './text';
