@@ -1,12 +1,14 @@
 import { Module } from '@nestjs/common';
 import { DocumentsController } from './documents/documents.controller';
 import { DocumentsService } from './documents/documents.service';
+import { JobProgressHub } from './jobs/job-progress-hub';
 import { JobsController } from './jobs/jobs.controller';
 import { JobsService } from './jobs/jobs.service';
+import { StreamQuota } from './jobs/stream-quota';
 import { QueryController } from './query/query.controller';
 
 @Module({
   controllers: [DocumentsController, JobsController, QueryController],
-  providers: [DocumentsService, JobsService],
+  providers: [DocumentsService, JobsService, JobProgressHub, StreamQuota],
 })
 export class GatewayModule {}

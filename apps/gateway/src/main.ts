@@ -3,13 +3,14 @@ import { runMain, runService } from '@quarry/service-kit';
 import { GatewayModule } from './app.module';
 import { loadGatewayConfig } from './config';
 import { configureGatewayHttp } from './http/configure-http';
+import { gatewayHttpOptions } from './http/gateway-http-options';
 
 runMain('gateway', () => {
   const config = loadGatewayConfig();
   return runService({
     name: 'gateway',
     config,
-    http: { port: config.PORT, host: config.HOST },
+    http: gatewayHttpOptions(config),
     queues: [],
     module: GatewayModule,
     configureHttp: configureGatewayHttp,

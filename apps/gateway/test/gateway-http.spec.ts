@@ -9,6 +9,7 @@ import { GatewayModule } from '../src/app.module';
 import { type GatewayConfig, loadGatewayConfig } from '../src/config';
 import type { DocumentView } from '../src/documents/document-view';
 import { configureGatewayHttp } from '../src/http/configure-http';
+import { gatewayHttpOptions } from '../src/http/gateway-http-options';
 
 const MAX_UPLOAD_BYTES = 1024;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
@@ -64,7 +65,7 @@ describe('gateway over HTTP (in-process, real Postgres and Redis)', () => {
     service = await runService({
       name: 'gateway',
       config,
-      http: { port: 0, host: config.HOST },
+      http: { ...gatewayHttpOptions(config), port: 0 },
       queues: [],
       module: GatewayModule,
       silentLogs: true,

@@ -1,9 +1,10 @@
-import { embeddingEnv, loadConfig, serviceEnv, serviceHttpEnv, vectorBackendEnv } from '@quarry/config';
+import { embeddingEnv, indexSyncEnv, loadConfig, serviceEnv, serviceHttpEnv, vectorBackendEnv } from '@quarry/config';
 
 export const retrievalConfigSchema = serviceEnv
   .extend(serviceHttpEnv(3002).shape)
   .extend(embeddingEnv.shape)
-  .extend(vectorBackendEnv.shape);
+  .extend(vectorBackendEnv.shape)
+  .extend(indexSyncEnv.shape);
 export type RetrievalConfig = ReturnType<typeof loadRetrievalConfig>;
 
 export function loadRetrievalConfig(env: NodeJS.ProcessEnv = process.env) {

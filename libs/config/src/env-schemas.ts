@@ -48,6 +48,12 @@ export const gatewayHttpEnv = z.object({
   MAX_UPLOAD_BYTES: positiveInt(50 * 1024 * 1024),
   MAX_BATCH_FILES: positiveInt(100),
   MAX_BATCH_BYTES: positiveInt(200 * 1024 * 1024),
+  /** Open progress streams (GET /api/jobs/:id/events) per tenant and gateway process; 429 past it. */
+  SSE_MAX_STREAMS_PER_TENANT: positiveInt(100),
+  /** Comment lines on idle progress streams, so proxies do not close them. */
+  SSE_HEARTBEAT_MS: positiveInt(15_000),
+  /** How often the gateway checks the documents its progress streams watch (one query for all of them). */
+  SSE_POLL_MS: positiveInt(250),
 });
 
 export const serviceHttpEnv = (fallbackPort: number) =>
@@ -100,12 +106,27 @@ export const vectorBackendEnv = z.object({
   QDRANT_API_KEY: optionalString,
 });
 
+/** How a retrieval replica keeps its index current with Postgres (README, Configuration). */
+export const indexSyncEnv = z.object({
+  /** How often each replica compares its index with Postgres and repairs what differs. */
+  INDEX_RECONCILE_EVERY_MS: positiveInt(60_000),
+  /** Longest a search waits for the replica to catch up with Postgres (read-your-writes); 0 never waits. */
+  INDEX_FRESHNESS_WAIT_MS: z.coerce.number().int().min(0).max(10_000).default(250),
+});
+
 export const schedulerEnv = z.object({
   QUERY_LOG_RETENTION_DAYS: positiveInt(30),
   HOUSEKEEPING_EVERY_MS: positiveInt(60 * 60 * 1000),
-  RECONCILE_EVERY_MS: positiveInt(60 * 1000),
-  RECONCILE_STUCK_SECONDS: positiveInt(300),
-  RECONCILE_MAX_STEP_ATTEMPTS: positiveInt(10),
+  // Liveness is judged by the step's job in BullMQ, not by age, so the reconciler can look early
+  // and often: a stuck document is re-driven within RECONCILE_STUCK_SECONDS + RECONCILE_EVERY_MS.
+  RECONCILE_EVERY_MS: positiveInt(15 * 1000),
+  RECONCILE_STUCK_SECONDS: positiveInt(20),
+  /** Real failures of one step (outages, cancellations, shutdowns and lost jobs do not count) before giving up. */
+  RECONCILE_MAX_STEP_ATTEMPTS: positiveInt(5),
+  /** Most documents one reconcile round looks at; the next round goes on where it stopped. */
+  RECONCILE_MAX_DOCUMENTS_PER_ROUND: positiveInt(5000),
+  /** How often the scheduler checks that its repeating jobs still exist in Redis (and restores them). */
+  SCHEDULE_CHECK_EVERY_MS: positiveInt(15 * 1000),
 });
 
 /** What every service reads: runtime, Postgres, Redis and queue worker settings. */

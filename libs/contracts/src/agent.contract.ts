@@ -1,9 +1,9 @@
 import { z } from 'zod';
-import { JobMeta, SearchFilters, TenantId } from './common.schema';
+import { JobMeta, SearchFilters, TenantId, safeText } from './common.schema';
 
 export const AnswerQuestionRequest = JobMeta.extend({
   tenantId: TenantId,
-  question: z.string().trim().min(1, 'question must not be empty').max(4000),
+  question: safeText(z.string().trim().min(1, 'question must not be empty').max(4000)),
   filters: SearchFilters.optional(),
   topK: z.number().int().min(1).max(50).default(6),
   conversationId: z.uuid().optional(),

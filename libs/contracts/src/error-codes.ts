@@ -17,6 +17,8 @@ export const ErrorCode = {
   Cancelled: 'CANCELLED',
   Conflict: 'CONFLICT',
   PayloadTooLarge: 'PAYLOAD_TOO_LARGE',
+  /** Too many requests or open streams for the caller (e.g. progress streams per tenant); retry later. */
+  RateLimited: 'RATE_LIMITED',
   ServiceUnavailable: 'SERVICE_UNAVAILABLE',
   Timeout: 'TIMEOUT',
   UpstreamModelError: 'UPSTREAM_MODEL_ERROR',

@@ -1,9 +1,9 @@
 import { z } from 'zod';
-import { JobMeta, SearchFilters, TenantId } from './common.schema';
+import { JobMeta, SearchFilters, TenantId, safeText } from './common.schema';
 
 export const SearchChunksRequest = JobMeta.extend({
   tenantId: TenantId,
-  query: z.string().trim().min(1, 'query must not be empty').max(4000),
+  query: safeText(z.string().trim().min(1, 'query must not be empty').max(4000)),
   topK: z.number().int().min(1).max(200).default(8),
   filters: SearchFilters.optional(),
   /** `hybrid` (default) fuses BM25 and vectors; `lexical` and `dense` search one side (evaluation, debugging). */
@@ -17,7 +17,7 @@ export const SearchChunksRequest = JobMeta.extend({
    * Other phrasings of the query (e.g. written by a language model). Each is searched like the
    * query, and all rankings are fused by reciprocal rank: multi-query retrieval.
    */
-  variants: z.array(z.string().trim().min(1).max(4000)).max(4).optional(),
+  variants: z.array(safeText(z.string().trim().min(1).max(4000))).max(4).optional(),
   /** Maximal marginal relevance: trade relevance for variety (λ 1 = off, 0.5 = balanced). */
   diversity: z.object({ lambda: z.number().min(0).max(1) }).strict().optional(),
 });

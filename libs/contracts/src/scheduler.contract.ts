@@ -7,8 +7,12 @@ export const PurgeQueryLogPayload = JobMeta.extend({
 });
 export type PurgeQueryLogPayload = z.infer<typeof PurgeQueryLogPayload>;
 
-/** Finds documents stuck in a non-terminal state (e.g. after a crash or a lost job) and re-drives them. */
+/**
+ * Finds documents stuck in a non-terminal state (e.g. after a crash or a lost job) and re-drives
+ * them. `stuckForSeconds` 0 looks at every live document: safe, because a document whose step job
+ * is still alive in the queue is left alone (the scheduler uses it right after Redis lost its data).
+ */
 export const ReconcileDocumentsPayload = JobMeta.extend({
-  stuckForSeconds: z.number().int().min(10).max(7 * 24 * 3600).optional(),
+  stuckForSeconds: z.number().int().min(0).max(7 * 24 * 3600).optional(),
 });
 export type ReconcileDocumentsPayload = z.infer<typeof ReconcileDocumentsPayload>;

@@ -54,10 +54,60 @@ export class ServiceMetrics {
     registers: [this.registry],
   });
 
+  readonly indexDriftChunks = new Gauge({
+    name: 'quarry_index_drift_chunks',
+    help: 'Chunks by which this retrieval replica’s index differed from Postgres at the last reconciliation (repaired then).',
+    registers: [this.registry],
+  });
+
+  readonly indexRepairedDocuments = new Counter({
+    name: 'quarry_index_repaired_documents_total',
+    help: 'Documents reconciliation reloaded into or removed from this retrieval replica’s index.',
+    registers: [this.registry],
+  });
+
+  readonly indexCatchUpFailures = new Counter({
+    name: 'quarry_index_catchup_failures_total',
+    help: 'Failed reads of the index change feed (searches are answered from memory meanwhile).',
+    registers: [this.registry],
+  });
+
+  readonly indexLastCatchUp = new Gauge({
+    name: 'quarry_index_last_catchup_timestamp_seconds',
+    help: 'Unix time of this retrieval replica’s last successful read of the index change feed.',
+    registers: [this.registry],
+  });
+
+  readonly deferredWrites = new Gauge({
+    name: 'quarry_deferred_writes',
+    help: 'Writes (conversation history, query log) held in memory while the database is unavailable.',
+    registers: [this.registry],
+  });
+
+  readonly deferredWritesDropped = new Counter({
+    name: 'quarry_deferred_writes_dropped_total',
+    help: 'Held writes given up on: too many waiting, or the database refused them.',
+    registers: [this.registry],
+  });
+
   readonly documentsTotal = new Counter({
     name: 'quarry_documents_total',
     help: 'Documents that finished ingestion, by outcome.',
     labelNames: ['outcome'] as const,
+    registers: [this.registry],
+  });
+
+  readonly documentsRedriven = new Counter({
+    name: 'quarry_documents_redriven_total',
+    help: 'Stuck documents the reconciler re-drove, by the step it resumed at and what it found of that step’s job.',
+    labelNames: ['stage', 'cause'] as const,
+    registers: [this.registry],
+  });
+
+  readonly schedulesRestored = new Counter({
+    name: 'quarry_job_schedules_restored_total',
+    help: 'Repeating jobs registered again because they were missing or changed (e.g. Redis lost its data).',
+    labelNames: ['schedule'] as const,
     registers: [this.registry],
   });
 

@@ -31,6 +31,9 @@ export function createDataSource(settings: DatabaseSettings): DataSource {
       connectionTimeoutMillis: 5000,
       idleTimeoutMillis: 30_000,
       statement_timeout: settings.statementTimeoutMs,
+      // The server enforces statement_timeout only while it can; a connection that went silent
+      // (a network partition, a frozen server) is given up on by the client a little later.
+      query_timeout: settings.statementTimeoutMs + 5000,
       application_name: settings.applicationName,
       options: `-c search_path=${settings.schema}`,
     },

@@ -9,6 +9,7 @@ import {
   ensureDatabaseAndSchema,
   runMigrationsExclusively,
 } from '../src';
+import { ALL_MIGRATIONS } from '../src/migrations';
 
 const sha = 'a'.repeat(64);
 
@@ -35,7 +36,9 @@ describe('persistence against a real Postgres', () => {
     await Promise.all(others.map((source) => source.initialize()));
     const applied = await Promise.all([dataSource, ...others].map((source) => runMigrationsExclusively(source)));
     await Promise.all(others.map((source) => source.destroy()));
-    expect(applied.flat()).toEqual(['InitialSchema1763700000000', 'StagedIngestion1763800000000', 'EmbeddingVersions1763900000000']);
+    // Each migration applied once in all, in order, whichever process got the lock.
+    expect(applied.flat()).toEqual(ALL_MIGRATIONS.map((migration) => new migration().name));
+    expect(applied.flat().slice(0, 4)).toEqual(['InitialSchema1763700000000', 'StagedIngestion1763800000000', 'EmbeddingVersions1763900000000', 'GaplessIndexFeed1764000000000']);
     const tables: Array<{ table_name: string }> = await dataSource.query(
       'SELECT table_name FROM information_schema.tables WHERE table_schema = $1 ORDER BY table_name',
       [schema.schema],
@@ -48,7 +51,7 @@ describe('persistence against a real Postgres', () => {
   it('stores a document with its bytes, chunks and embeddings, and logs index changes', async () => {
     const documents = new DocumentRepository(dataSource);
     const chunks = new ChunkRepository(dataSource);
-    const before = await chunks.latestChangeSeq();
+    const before = await chunks.feedStart();
     const document = await documents.createWithContent(
       { tenantId: 'acme', filename: 'notes.md', mediaType: 'text/markdown', sha256: sha, tags: ['a', 'b'], folder: '/team' },
       Buffer.from('# Notes\nhello'),
@@ -68,20 +71,25 @@ describe('persistence against a real Postgres', () => {
     expect(reloaded).toMatchObject({ status: 'indexed', chunkCount: 1, error: null });
     expect(await documents.findById('other-tenant', document.id)).toBeNull();
 
-    const changes = await chunks.changesSince(before);
+    // Settled or not yet (another transaction on the cluster may still be running): committed either way.
+    const committedAfter = async (position: Parameters<typeof chunks.changesAfter>[0]) => {
+      const page = await chunks.changesAfter(position);
+      return [...page.settled, ...page.unsettled];
+    };
+    const changes = await committedAfter(before);
     expect(changes).toEqual([expect.objectContaining({ tenantId: 'acme', documentId: document.id, kind: 'upsert' })]);
     const [indexed] = await chunks.chunksOfDocuments([document.id]);
     expect(Array.from(indexed.vector)).toEqual([0.25, -0.5, 0.125]);
     expect(indexed).toMatchObject({ filename: 'notes.md', tags: ['a', 'b'], folder: '/team', provenance: { headingPath: ['Notes'] } });
 
     const pages: string[] = [];
-    for await (const page of chunks.allIndexedChunks(1)) pages.push(...page.map((chunk) => chunk.chunkId));
+    for await (const page of chunks.indexedChunkPages('local-test', 1)) pages.push(...page.map((chunk) => chunk.chunkId));
     expect(pages).toContain(indexed.chunkId);
 
     expect(await documents.delete('acme', document.id)).toBe(true);
     expect(await documents.delete('acme', document.id)).toBe(false);
     expect(await chunks.chunksOfDocuments([document.id])).toEqual([]);
-    const afterDelete = await chunks.changesSince(changes[0].seq);
+    const afterDelete = await committedAfter(changes[0]);
     expect(afterDelete).toEqual([expect.objectContaining({ documentId: document.id, kind: 'delete' })]);
     // A late ingestion step for a deleted document writes nothing.
     expect(await chunks.replaceDocumentChunks('acme', document.id, 'local-test', [])).toBe(false);

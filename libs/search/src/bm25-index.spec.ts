@@ -1,4 +1,4 @@
-import { Bm25Index } from './bm25-index';
+import { Bm25Index, DEFAULT_LENGTH_NORM_TOLERANCE } from './bm25-index';
 
 const ids = (hits: { id: string }[]): string[] => hits.map((hit) => hit.id);
 
@@ -142,5 +142,91 @@ describe('Bm25Index', () => {
     expect(ids(index.search('机器学习', 10))).toEqual(['zh']);
     expect(ids(index.search('обучение', 10))).toEqual(['ru']);
     expect(ids(index.search('cafe', 10))).toEqual(['fr']);
+  });
+
+  describe('length norms kept per chunk instead of recomputed for the whole tenant after each change', () => {
+    const tolerance = DEFAULT_LENGTH_NORM_TOLERANCE;
+    /** The bound the tolerance guarantees on every score, relative to exact BM25 (see DEFAULT_LENGTH_NORM_TOLERANCE). */
+    const bound = tolerance / (1 - tolerance);
+    const text = (i: number, words = 12 + (i % 9)): string => Array.from({ length: words }, (_, w) => `term${(i * 7 + w * 3) % 61}`).join(' ');
+    const queries = ['term1', 'term5 term17', 'term30 term31 term32', 'term60', 'term2 term44'];
+
+    /** The same final corpus, indexed from scratch with exact norms. */
+    function exactIndexOf(chunks: Map<string, string>): Bm25Index {
+      const exact = new Bm25Index({ lengthNormTolerance: 0 });
+      for (const [id, body] of chunks) exact.add(id, { text: body, filename: '' });
+      return exact;
+    }
+
+    function compare(incremental: Bm25Index, exact: Bm25Index): { largestRelativeError: number } {
+      let largestRelativeError = 0;
+      for (const query of queries) {
+        const expected = exact.search(query, 1000);
+        const actual = incremental.search(query, 1000);
+        const exactScore = new Map(expected.map((hit) => [hit.id, hit.score]));
+        expect(actual.map((hit) => hit.id).sort()).toEqual(expected.map((hit) => hit.id).sort());
+        for (const hit of actual) {
+          const reference = exactScore.get(hit.id) as number;
+          largestRelativeError = Math.max(largestRelativeError, Math.abs(hit.score - reference) / reference);
+        }
+        // Ranks agree, except between chunks whose exact scores are within the bound of each other.
+        for (let i = 1; i < actual.length; i++) {
+          const [higher, lower] = [exactScore.get(actual[i - 1].id) as number, exactScore.get(actual[i].id) as number];
+          expect(higher >= lower || (lower - higher) / lower <= 2 * bound).toBe(true);
+        }
+      }
+      return { largestRelativeError };
+    }
+
+    it('scores within τ/(1−τ) of exact BM25 while the average length drifts less than τ', () => {
+      const chunks = new Map<string, string>();
+      const incremental = new Bm25Index();
+      const put = (id: string, body: string) => {
+        chunks.set(id, body);
+        incremental.add(id, { text: body, filename: '' });
+      };
+      for (let i = 0; i < 400; i++) put(`c${i}`, text(i));
+      incremental.search('term1', 1); // a search settles the norms against the true average
+      // Churn that moves the average by about half the tolerance, a search after each change (each of
+      // which used to recompute all 400 norms).
+      for (let i = 0; i < 20; i++) {
+        put(`c${i}`, text(i, 20 + (i % 9)));
+        incremental.search('term1', 1);
+      }
+      for (let i = 400; i < 410; i++) {
+        put(`c${i}`, text(i));
+        incremental.search('term5', 1);
+      }
+      for (let i = 20; i < 30; i++) {
+        chunks.delete(`c${i}`);
+        incremental.remove(`c${i}`);
+        incremental.search('term5', 1);
+      }
+      const { largestRelativeError } = compare(incremental, exactIndexOf(chunks));
+      expect(largestRelativeError).toBeLessThanOrEqual(bound);
+      // The norms really were kept incrementally: exact recomputation would leave no error at all.
+      expect(largestRelativeError).toBeGreaterThan(1e-6);
+    });
+
+    it('recomputes every norm once the true average drifts beyond the tolerance', () => {
+      const chunks = new Map<string, string>();
+      const incremental = new Bm25Index();
+      for (let i = 0; i < 200; i++) {
+        chunks.set(`c${i}`, text(i));
+        incremental.add(`c${i}`, { text: text(i), filename: '' });
+      }
+      incremental.search('term1', 1);
+      // One chunk long enough to move the average by far more than 1%.
+      const long = text(7, 400);
+      chunks.set('long', long);
+      incremental.add('long', { text: long, filename: '' });
+      const { largestRelativeError } = compare(incremental, exactIndexOf(chunks));
+      expect(largestRelativeError).toBeLessThan(1e-12);
+    });
+
+    it('refuses a tolerance outside [0, 1)', () => {
+      expect(() => new Bm25Index({ lengthNormTolerance: -0.1 })).toThrow(RangeError);
+      expect(() => new Bm25Index({ lengthNormTolerance: 1 })).toThrow(RangeError);
+    });
   });
 });

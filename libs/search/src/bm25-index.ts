@@ -12,6 +12,12 @@ export interface Bm25Options {
   readonly filenameWeight?: number;
   /** Text → terms; the domain tokenizer (stop words, Porter2) unless a test swaps it. */
   readonly tokenize?: (text: string) => string[];
+  /**
+   * How far (as a fraction) the true average chunk length may drift from the average the length
+   * norms were computed with before they are all recomputed; 0 recomputes on every change of the
+   * average (exact BM25). See `DEFAULT_LENGTH_NORM_TOLERANCE`.
+   */
+  readonly lengthNormTolerance?: number;
 }
 
 export interface Bm25Fields {
@@ -22,6 +28,18 @@ export interface Bm25Fields {
 export const DEFAULT_BM25_OPTIONS = { k1: 1.2, b: 0.75, filenameWeight: 0.3 } as const;
 
 /**
+ * 1%. Each chunk's length norm 1 / (1 − b + b·length/average) is computed when the chunk is added,
+ * against a reference average, instead of recomputing every norm of the tenant after each change.
+ * With the reference within a fraction τ of the true average, every norm — and so every
+ * length-normalised frequency, and so every BM25 score, which only grows sub-linearly with them — is
+ * within a relative τ/(1 − τ) of exact BM25 (about 1.01% here); ranks can only swap between
+ * chunks whose exact scores are that close. When the true average drifts further, all norms are
+ * recomputed against it, once, at the next search. Moving the average by τ takes changes worth τ of
+ * the tenant's total length, so a full recompute (O(chunks)) is amortised over that many changes.
+ */
+export const DEFAULT_LENGTH_NORM_TOLERANCE = 0.01;
+
+/**
  * A posting's count packs both fields into one integer, `inText << FILENAME_BITS | inFilename`,
  * so a posting is two Int32 values whatever the number of fields.
  */
@@ -30,6 +48,8 @@ const FILENAME_MASK = (1 << FILENAME_BITS) - 1;
 
 /** Removed postings are compacted away once they outnumber live ones (and there are enough). */
 const MIN_DEAD_POSTINGS_TO_VACUUM = 1024;
+
+const INITIAL_SLOTS = 64;
 
 /** Filter verdicts per slot during one search. */
 const UNSEEN = 0;
@@ -63,6 +83,7 @@ export class Bm25Index {
   private readonly b: number;
   private readonly filenameWeight: number;
   private readonly tokenize: (text: string) => string[];
+  private readonly lengthNormTolerance: number;
 
   private readonly postings = new Map<string, PostingList>();
   private readonly entries: (Entry | undefined)[] = [];
@@ -75,8 +96,16 @@ export class Bm25Index {
   private deadPostings = 0;
   private totalTextLength = 0;
   private totalFilenameLength = 0;
-  /** Length normalisation per slot; dropped by every change (see `lengthNorms`). */
-  private norms: { textNorm: Float64Array; filenameNorm: Float64Array } | undefined;
+  /**
+   * Length normalisation per slot, 1 / (1 − b + b · length / reference average), for both fields:
+   * computed once per chunk at add time, not once per matching posting (a query touches thousands).
+   */
+  private textNorm = new Float64Array(INITIAL_SLOTS);
+  private filenameNorm = new Float64Array(INITIAL_SLOTS);
+  /** The average lengths the norms were computed with. */
+  private reference = { text: 0, filename: 0 };
+  /** The true averages drifted beyond the tolerance: recompute every norm before the next search. */
+  private normsStale = false;
   private scratchArrays = { scores: new Float64Array(0), verdicts: new Uint8Array(0) };
 
   constructor(options: Bm25Options = {}) {
@@ -84,8 +113,12 @@ export class Bm25Index {
     this.b = options.b ?? DEFAULT_BM25_OPTIONS.b;
     this.filenameWeight = options.filenameWeight ?? DEFAULT_BM25_OPTIONS.filenameWeight;
     this.tokenize = options.tokenize ?? tokenize;
+    this.lengthNormTolerance = options.lengthNormTolerance ?? DEFAULT_LENGTH_NORM_TOLERANCE;
     if (!(this.k1 >= 0) || !(this.b >= 0 && this.b <= 1) || !(this.filenameWeight >= 0)) {
       throw new RangeError('BM25 needs k1 >= 0, 0 <= b <= 1 and filenameWeight >= 0');
+    }
+    if (!(this.lengthNormTolerance >= 0 && this.lengthNormTolerance < 1)) {
+      throw new RangeError('BM25 needs 0 <= lengthNormTolerance < 1');
     }
   }
 
@@ -123,9 +156,12 @@ export class Bm25Index {
       list.append(slot, ((textTerms.get(term) ?? 0) << FILENAME_BITS) | inFilename);
     }
     this.livePostings += terms.size;
-    this.norms = undefined;
     this.totalTextLength += this.entries[slot].textLength;
     this.totalFilenameLength += this.entries[slot].filenameLength;
+    this.ensureNormCapacity(slot + 1);
+    this.textNorm[slot] = this.lengthNorm(this.entries[slot].textLength, this.reference.text);
+    this.filenameNorm[slot] = this.lengthNorm(this.entries[slot].filenameLength, this.reference.filename);
+    this.noteAverageChange();
   }
 
   remove(id: string): boolean {
@@ -140,7 +176,7 @@ export class Bm25Index {
     this.entries[slot] = undefined;
     this.slotById.delete(id);
     this.retiredSlots.push(slot);
-    this.norms = undefined;
+    this.noteAverageChange();
     if (this.deadPostings >= Math.max(this.livePostings, MIN_DEAD_POSTINGS_TO_VACUUM)) this.vacuum();
     return true;
   }
@@ -153,7 +189,8 @@ export class Bm25Index {
   search(queryText: string, limit: number, accept?: (id: string) => boolean): ScoredId[] {
     if (this.size === 0 || limit <= 0) return [];
     const { k1, filenameWeight, entries } = this;
-    const { textNorm, filenameNorm } = this.lengthNorms();
+    if (this.normsStale) this.recomputeNorms();
+    const { textNorm, filenameNorm } = this;
     const { scores, verdicts } = this.scratch();
     const visited: number[] = [];
     for (const term of new Set(this.tokenize(queryText))) {
@@ -194,24 +231,39 @@ export class Bm25Index {
     return best.toSortedArray();
   }
 
-  /**
-   * Per-slot factors 1 / (1 − b + b · length / average length) for both fields, computed once after
-   * each change instead of once per matching posting (a query touches thousands of postings).
-   */
-  private lengthNorms(): { textNorm: Float64Array; filenameNorm: Float64Array } {
-    if (this.norms) return this.norms;
-    const averageTextLength = this.totalTextLength / this.size;
-    const averageFilenameLength = this.totalFilenameLength / this.size;
-    const textNorm = new Float64Array(this.entries.length);
-    const filenameNorm = new Float64Array(this.entries.length);
+  private lengthNorm(length: number, averageLength: number): number {
+    // A field empty in every chunk has an average length of 0; its frequencies are all 0 anyway.
+    return averageLength > 0 ? normalisedFrequency(1, length, averageLength, this.b) : 0;
+  }
+
+  /** Marks the norms stale once a true average is further from its reference than the tolerance. */
+  private noteAverageChange(): void {
+    if (this.normsStale || this.size === 0) return;
+    const drifted = (total: number, reference: number): boolean => Math.abs(total / this.size - reference) > this.lengthNormTolerance * reference;
+    if (drifted(this.totalTextLength, this.reference.text) || drifted(this.totalFilenameLength, this.reference.filename)) this.normsStale = true;
+  }
+
+  /** Every live slot's norms against the true averages, which become the new reference. */
+  private recomputeNorms(): void {
+    this.reference = { text: this.totalTextLength / this.size, filename: this.totalFilenameLength / this.size };
     this.entries.forEach((entry, slot) => {
       if (!entry) return;
-      // A field empty in every chunk has an average length of 0; its frequencies are all 0 anyway.
-      textNorm[slot] = averageTextLength > 0 ? normalisedFrequency(1, entry.textLength, averageTextLength, this.b) : 0;
-      filenameNorm[slot] = averageFilenameLength > 0 ? normalisedFrequency(1, entry.filenameLength, averageFilenameLength, this.b) : 0;
+      this.textNorm[slot] = this.lengthNorm(entry.textLength, this.reference.text);
+      this.filenameNorm[slot] = this.lengthNorm(entry.filenameLength, this.reference.filename);
     });
-    this.norms = { textNorm, filenameNorm };
-    return this.norms;
+    this.normsStale = false;
+  }
+
+  private ensureNormCapacity(slots: number): void {
+    if (slots <= this.textNorm.length) return;
+    const capacity = Math.max(slots, this.textNorm.length * 2);
+    const grow = (norms: Float64Array<ArrayBuffer>): Float64Array<ArrayBuffer> => {
+      const grown = new Float64Array(capacity);
+      grown.set(norms);
+      return grown;
+    };
+    this.textNorm = grow(this.textNorm);
+    this.filenameNorm = grow(this.filenameNorm);
   }
 
   /** Zeroed per-slot accumulators, reused by every search (searches are synchronous). */

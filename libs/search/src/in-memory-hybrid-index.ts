@@ -31,7 +31,9 @@ export const DEFAULT_FUSION: FusionOptions = { method: 'weighted', denseWeight: 
  *
  * Every operation is synchronous: a search runs to completion between two mutations, and a
  * mutation is validated before its first change, which makes document replacement atomic for
- * readers without locks or copies.
+ * readers without locks or copies. No operation holds the event loop for long: a tenant's HNSW
+ * graph is built in small steps (see VectorIndex), and loaders yield between documents
+ * (`loadInSlices`).
  */
 export class InMemoryHybridIndex implements SearchIndex {
   private readonly shards = new Map<string, TenantShard>();
@@ -115,6 +117,22 @@ export class InMemoryHybridIndex implements SearchIndex {
       });
     }
     return hits;
+  }
+
+  countTenantChunks(tenantIds: readonly string[]): Map<string, number> {
+    return new Map(tenantIds.map((tenantId) => [tenantId, this.shards.get(tenantId)?.chunkCount ?? 0]));
+  }
+
+  countDocumentChunks(tenantId: string): Map<string, number> {
+    return this.shards.get(tenantId)?.documentChunkCounts() ?? new Map<string, number>();
+  }
+
+  /**
+   * Resolves once every vector graph under construction is complete. Searches are correct before
+   * (they scan exactly meanwhile); benchmarks and evaluations wait, to measure the steady state.
+   */
+  async graphsBuilt(): Promise<void> {
+    await Promise.all([...this.shards.values()].map((shard) => shard.graphBuilt()));
   }
 
   stats(): SearchIndexStats {

@@ -19,6 +19,13 @@ export interface SearchIndex {
   /** Best `topK` chunks of the query's tenant that pass its filters, best first. */
   search(query: SearchQuery): MaybePromise<SearchHit[]>;
   stats(): SearchIndexStats;
+  /**
+   * Exact number of chunks held for each of the given tenants (0 for a tenant without any): what
+   * reconciliation compares with Postgres.
+   */
+  countTenantChunks(tenantIds: readonly string[]): MaybePromise<ReadonlyMap<string, number>>;
+  /** Exact number of chunks held for every document of the tenant: where reconciliation looks when a tenant's total differs. */
+  countDocumentChunks(tenantId: string): MaybePromise<ReadonlyMap<string, number>>;
 }
 
 /** Dependency-injection token for the port (interfaces do not exist at runtime). */

@@ -49,6 +49,16 @@ export class TenantShard {
     return this.chunks.get(chunkId);
   }
 
+  /** Chunks per document. */
+  documentChunkCounts(): Map<string, number> {
+    return new Map([...this.chunkIdsByDocument].map(([documentId, chunkIds]) => [documentId, chunkIds.length]));
+  }
+
+  /** Resolves once the shard's vector graph, if one is being built, is complete. */
+  graphBuilt(): Promise<void> {
+    return this.vectors?.graphBuilt() ?? Promise.resolve();
+  }
+
   /** Replaces the document's chunks; the batch must already have passed `validateChunkBatch`. */
   replaceDocument(documentId: string, chunks: readonly IndexedChunk[]): void {
     const dimension = this.checkReplacement(documentId, chunks);

@@ -93,7 +93,7 @@ describe('VectorIndex with its HNSW graph', () => {
   const random = () => ((seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648) * 2 - 1;
   const randomVector = () => Float32Array.from({ length: dimension }, random);
 
-  function pair(size: number) {
+  async function pair(size: number) {
     const exact = new VectorIndex(dimension, { annThreshold: 0 });
     const graph = new VectorIndex(dimension, { annThreshold: 50 });
     for (let index = 0; index < size; index++) {
@@ -101,11 +101,13 @@ describe('VectorIndex with its HNSW graph', () => {
       exact.add(`v${index}`, vector);
       graph.add(`v${index}`, vector);
     }
+    await graph.graphBuilt();
+    expect(graph.usesGraph).toBe(true);
     return { exact, graph };
   }
 
-  it('finds (nearly) the same neighbours as the exact scan', () => {
-    const { exact, graph } = pair(600);
+  it('finds (nearly) the same neighbours as the exact scan', async () => {
+    const { exact, graph } = await pair(600);
     let overlap = 0;
     for (let round = 0; round < 20; round++) {
       const query = randomVector();
@@ -115,13 +117,53 @@ describe('VectorIndex with its HNSW graph', () => {
     expect(overlap / 200).toBeGreaterThanOrEqual(0.95);
   });
 
-  it('forgets removed vectors and still honours filters, falling back to a scan when they are selective', () => {
-    const { exact, graph } = pair(300);
+  it('forgets removed vectors and still honours filters, falling back to a scan when they are selective', async () => {
+    const { exact, graph } = await pair(300);
     const query = randomVector();
     const [top] = graph.search(query, 1);
     expect(graph.remove(top.id)).toBe(true);
     expect(graph.search(query, 5).map((hit) => hit.id)).not.toContain(top.id);
     const onlyEven = (id: string) => Number(id.slice(1)) % 100 === 0;
     expect(graph.search(query, 3, onlyEven).map((hit) => hit.id).sort()).toEqual(exact.search(query, 3, onlyEven).map((hit) => hit.id).filter((id) => id !== top.id).sort().slice(0, 3));
+  });
+
+  it('builds the graph in steps, scanning exactly meanwhile, without losing vectors added or removed during construction', async () => {
+    const exact = new VectorIndex(dimension, { annThreshold: 0 });
+    const graph = new VectorIndex(dimension, { annThreshold: 1000 });
+    const add = (id: string, vector = randomVector()) => {
+      exact.add(id, vector);
+      graph.add(id, vector);
+    };
+    const remove = (id: string) => {
+      exact.remove(id);
+      graph.remove(id);
+    };
+    for (let index = 0; index < 1000; index++) add(`v${index}`);
+    // Crossing the threshold starts the construction; one step (32 inserts) is far from all 1,000.
+    expect(graph.usesGraph).toBe(false);
+    const query = randomVector();
+    expect(graph.search(query, 10)).toEqual(exact.search(query, 10)); // the exact scan answers meanwhile
+    for (let index = 1000; index < 1010; index++) add(`v${index}`); // straight into the graph
+    for (let index = 0; index < 10; index++) remove(`v${index}`); // already moved into the graph
+    for (let index = 900; index < 910; index++) remove(`v${index}`); // still in the backlog
+    add('v905'); // removed from the backlog, then added again
+    expect(graph.usesGraph).toBe(false);
+    await graph.graphBuilt(); // the rest is moved while the event loop is idle
+    expect(graph.usesGraph).toBe(true);
+    const remaining = [...Array(1010).keys()].map((index) => `v${index}`).filter((id) => exact.has(id));
+    expect(remaining).toHaveLength(991);
+    let foundThemselves = 0;
+    for (const id of remaining) if (graph.search(exact.vectorOf(id) as Float32Array, 1)[0]?.id === id) foundThemselves++;
+    expect(foundThemselves / remaining.length).toBeGreaterThanOrEqual(0.98);
+    const everywhere = graph.search(query, 50).map((hit) => hit.id);
+    for (const gone of ['v0', 'v9', 'v900', 'v909']) expect(everywhere).not.toContain(gone);
+  });
+
+  it('a step is also taken by every add and search, so a bulk load finishes the graph without idle turns', () => {
+    const graph = new VectorIndex(dimension, { annThreshold: 64 });
+    for (let index = 0; index < 64; index++) graph.add(`v${index}`, randomVector());
+    expect(graph.usesGraph).toBe(false); // the first step moved 32 of 64
+    graph.search(randomVector(), 1); // the second step moves the rest, synchronously
+    expect(graph.usesGraph).toBe(true);
   });
 });

@@ -12,7 +12,9 @@ import type { AddressInfo } from 'node:net';
  *   N and n counted over the whole collection; only points sharing an index are returned;
  * - dense search: cosine over normalised vectors (Qdrant normalises on upsert for Cosine);
  * - fusion: RRF Σ 1/(k + rank), k = 2 (Qdrant's documented default); DBSF: each list scaled by
- *   mean ± 3σ to [0, 1], then summed.
+ *   mean ± 3σ to [0, 1], then summed;
+ * - count and facet (exact): points matching the filter, and points per keyword value of a key
+ *   (each element of an array payload counted), most frequent first, cut at `limit`.
  * Real Qdrant behaviour (HNSW approximation, segment optimisation, exact score values, edge cases
  * such as zero vectors or empty named vectors) is NOT reproduced: only a live server shows those.
  */
@@ -106,6 +108,8 @@ export class EmulatedQdrant {
         return reply(200, { operation_id: 0, status: 'completed' });
       case 'POST points/count':
         return reply(200, { count: [...collection.points.values()].filter((point) => matches(point, body.filter as Filter)).length });
+      case 'POST facet':
+        return reply(200, { hits: facet(collection, body) });
       case 'POST points/query':
         return reply(200, { points: this.query(collection, body) });
       default:
@@ -161,6 +165,22 @@ export class EmulatedQdrant {
     }
     return scored.sort((a, b) => b.score - a.score || (a.point.id < b.point.id ? -1 : 1)).slice(0, request.limit as number);
   }
+}
+
+/** Exact facet counts: points per value of `key` under the filter, most frequent first, at most `limit` (default 10). */
+function facet(collection: Collection, body: Json): Json[] {
+  const counts = new Map<string, number>();
+  for (const point of collection.points.values()) {
+    if (!matches(point, body.filter as Filter)) continue;
+    const value = point.payload[body.key as string];
+    for (const item of Array.isArray(value) ? (value as unknown[]) : [value]) {
+      if (typeof item === 'string') counts.set(item, (counts.get(item) ?? 0) + 1);
+    }
+  }
+  return [...counts]
+    .sort(([a, left], [b, right]) => right - left || (a < b ? -1 : 1))
+    .slice(0, (body.limit as number | undefined) ?? 10)
+    .map(([value, count]) => ({ value, count }));
 }
 
 function matches(point: StoredPoint, filter: Filter): boolean {

@@ -432,6 +432,52 @@ describe('QdrantSearchIndex against recorded Qdrant REST responses', () => {
       expect(server.requests[0].body).toEqual({ filter: { must: [TENANT] }, exact: true });
       expectEverythingReplayed();
     });
+
+    it('counts each tenant with one exact count request under its tenant filter', async () => {
+      const index = await readyIndex();
+      server.play(loadRecording('count'));
+      server.play(loadRecording('count'));
+      const counts = await index.countTenantChunks(['acme', 'globex', 'acme']);
+      expect([...counts]).toEqual([
+        ['acme', 5],
+        ['globex', 5],
+      ]);
+      expect(summary(server.requests)).toEqual([`POST ${COLLECTION}/points/count`, `POST ${COLLECTION}/points/count`]);
+      expect(server.requests.map((request) => request.body)).toEqual(
+        expect.arrayContaining([
+          { filter: { must: [TENANT] }, exact: true },
+          { filter: { must: [{ key: 'tenant_id', match: { value: 'globex' } }] }, exact: true },
+        ]),
+      );
+      expectEverythingReplayed();
+    });
+
+    it('counts a tenant’s points per document with an exact facet on document_id', async () => {
+      const index = await readyIndex();
+      server.play(loadRecording('facet-documents'));
+      const counts = await index.countDocumentChunks('acme');
+      expect([...counts]).toEqual([
+        [DOC, 3],
+        [uuid(102), 1],
+      ]);
+      expect(summary(server.requests)).toEqual([`POST ${COLLECTION}/facet`]);
+      expect(server.requests[0].body).toEqual({ key: 'document_id', filter: { must: [TENANT] }, exact: true, limit: 1024 });
+      expectEverythingReplayed();
+    });
+
+    it('asks again with a larger limit when a facet answer fills its limit (it may be cut)', async () => {
+      const index = await readyIndex();
+      const [recorded] = loadRecording('facet-documents').exchanges;
+      const answer = (documents: number) => ({
+        ...recorded,
+        response: { status: 200, body: { result: { hits: Array.from({ length: documents }, (_, n) => ({ value: uuid(n), count: 1 })) }, status: 'ok', time: 0 } },
+      });
+      server.play([answer(1024), answer(1500)]);
+      const counts = await index.countDocumentChunks('acme');
+      expect(counts.size).toBe(1500);
+      expect(server.requests.map((request) => (request.body as { limit: number }).limit)).toEqual([1024, 8192]);
+      expectEverythingReplayed();
+    });
   });
 
   describe('errors', () => {

@@ -381,5 +381,26 @@ export function describeSearchIndexContract(
         expect(index.stats()).toEqual({ tenants: 2, chunks: 5 });
       });
     });
+
+    describe('exact counts (what reconciliation compares with Postgres)', () => {
+      it('counts chunks per tenant, 0 for a tenant without any', async () => {
+        const counts = await run(() => index.countTenantChunks(['acme', 'globex', 'initech']));
+        expect(Object.fromEntries(counts)).toEqual({ acme: 4, globex: 1, initech: 0 });
+      });
+
+      it('counts chunks per document of one tenant, and follows writes', async () => {
+        expect(Object.fromEntries(await run(() => index.countDocumentChunks('acme')))).toEqual({
+          [IDS.invoices]: 2,
+          [IDS.holidays]: 1,
+          [IDS.servers]: 1,
+        });
+        await run(() => index.removeDocument('acme', IDS.invoices));
+        await run(() => index.upsertDocumentChunks('acme', IDS.holidays, [...HOLIDAYS, chunk({ chunkId: IDS.inv3, documentId: IDS.holidays, text: 'Public holidays are extra.' })]));
+        expect(Object.fromEntries(await run(() => index.countDocumentChunks('acme')))).toEqual({ [IDS.holidays]: 2, [IDS.servers]: 1 });
+        expect(Object.fromEntries(await run(() => index.countDocumentChunks('globex')))).toEqual({ [IDS.globexDoc]: 1 });
+        expect((await run(() => index.countDocumentChunks('initech'))).size).toBe(0);
+        expect(Object.fromEntries(await run(() => index.countTenantChunks(['acme'])))).toEqual({ acme: 3 });
+      });
+    });
   });
 }

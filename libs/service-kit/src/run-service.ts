@@ -3,9 +3,11 @@ import { NestFactory } from '@nestjs/core';
 import type { MicroserviceOptions } from '@nestjs/microservices';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { QueueName } from '@quarry/contracts';
-import { NestWinstonLogger, ServiceMetrics, createLogger } from '@quarry/observability';
+import { type Logger, NestWinstonLogger, ServiceMetrics, createLogger } from '@quarry/observability';
+import { endpointsFromUrls } from '@quarry/domain';
 import { createDataSource, runMigrationsExclusively } from '@quarry/persistence';
 import { BullMqClient, BullMqServer, JobClient, PassThroughRpcExceptionFilter } from '@quarry/transport';
+import type { FastifyServerOptions } from 'fastify';
 import Redis from 'ioredis';
 import { CorrelationInterceptor } from './correlation.interceptor';
 import { checkPostgres, checkRedis } from './dependency-check';
@@ -16,7 +18,13 @@ import { ServiceKitModule } from './service-kit.module';
 export interface ServiceDefinition<C extends BaseServiceConfig> {
   name: string;
   config: C;
-  http: { port: number; host: string; bodyLimit?: number };
+  http: {
+    port: number;
+    host: string;
+    bodyLimit?: number;
+    /** Further Fastify server options (the gateway answers parser and framework errors in its own shape). */
+    fastify?: Pick<FastifyServerOptions, 'clientErrorHandler' | 'frameworkErrors'>;
+  };
   /** Queues this service consumes with its `@MessagePattern` / `@EventPattern` handlers. */
   queues: QueueName[];
   /** The app's own module; it can inject the kit's tokens (LOGGER, DATA_SOURCE, JOB_CLIENT …). */
@@ -43,6 +51,7 @@ export interface RunningService<C extends BaseServiceConfig> {
 export async function runService<C extends BaseServiceConfig>(definition: ServiceDefinition<C>): Promise<RunningService<C>> {
   const { config, name } = definition;
   const logger = createLogger({ service: name, level: config.LOG_LEVEL, silent: definition.silentLogs });
+  logUnhandledRejections(logger);
   await checkPostgres(config.DATABASE_URL, config.DATABASE_SCHEMA);
   await checkRedis(config.REDIS_URL);
 
@@ -83,6 +92,7 @@ export async function runService<C extends BaseServiceConfig>(definition: Servic
           shutdownTimeoutMs: config.SHUTDOWN_TIMEOUT_MS,
           logger,
           metrics,
+          endpoints: endpointsFromUrls({ databaseUrl: config.DATABASE_URL, redisUrl: config.REDIS_URL }),
         })
       : null;
 
@@ -90,7 +100,7 @@ export async function runService<C extends BaseServiceConfig>(definition: Servic
   class RootModule {}
 
   // Job ids (ingest-<uuid>-<sha256>) are longer than Fastify's default 100-character path parameter.
-  const adapter = new FastifyAdapter({ bodyLimit: definition.http.bodyLimit, maxParamLength: 256 });
+  const adapter = new FastifyAdapter({ ...definition.http.fastify, bodyLimit: definition.http.bodyLimit, maxParamLength: 256 });
   const app = await NestFactory.create<NestFastifyApplication>(RootModule, adapter, {
     logger: new NestWinstonLogger(logger),
   });
@@ -126,6 +136,21 @@ export async function runService<C extends BaseServiceConfig>(definition: Servic
     return closing;
   };
   return { app, kit, url: url.replace('[::1]', '127.0.0.1'), close };
+}
+
+let rejectionsLogged = false;
+
+/**
+ * A promise rejected where nobody listens (seen inside libraries while Redis restarts) is logged
+ * with its stack instead of killing the process: every request in flight would die with it, and
+ * the work it belongs to is retried by the queues anyway.
+ */
+function logUnhandledRejections(logger: Logger): void {
+  if (rejectionsLogged) return;
+  rejectionsLogged = true;
+  process.on('unhandledRejection', (reason) => {
+    logger.error('unhandled promise rejection', { error: (reason as Error | undefined)?.message ?? String(reason), stack: (reason as Error | undefined)?.stack });
+  });
 }
 
 function recordHttpMetrics(app: NestFastifyApplication, kit: ServiceKit<BaseServiceConfig>): void {

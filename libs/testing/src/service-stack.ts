@@ -34,6 +34,10 @@ export class ServiceStack {
   private readonly processes = new Map<string, RunningProcess>();
   private readonly output = new Map<string, string[]>();
   private replicaCount = 0;
+  /** Processes that exited without being asked to, with their last output. */
+  readonly crashes: Array<{ key: string; code: number | null; logs: string }> = [];
+  /** How each process was started, so it can be started again the same way. */
+  private readonly launches = new Map<string, { service: ServiceName; port: number; extraEnv: Record<string, string> }>();
 
   constructor(private readonly options: StackOptions) {}
 
@@ -55,12 +59,39 @@ export class ServiceStack {
     return this.spawnProcess(service, service, this.ports.get(service) as number, extraEnv);
   }
 
-  /** Starts one more replica of a service (its own process and port); stopped with the stack. */
-  async startReplica(service: ServiceName): Promise<void> {
-    await this.spawnProcess(`${service}#${++this.replicaCount}`, service, await freePort(), {});
+  /**
+   * Starts one more replica of a service (its own process and port); stopped with the stack.
+   * Resolves with the replica's process key (for `killProcess` / `restartProcess`).
+   */
+  async startReplica(service: ServiceName, extraEnv: Record<string, string> = {}): Promise<string> {
+    const key = `${service}#${++this.replicaCount}`;
+    await this.spawnProcess(key, service, await freePort(), extraEnv);
+    return key;
+  }
+
+  /** Process keys of a service: its first process (the service name) and its replicas (`name#n`). */
+  processesOf(service: ServiceName): string[] {
+    return [...this.launches.keys()].filter((key) => key === service || key.startsWith(`${service}#`));
+  }
+
+  isRunning(key: string): boolean {
+    return this.processes.has(key);
+  }
+
+  /** SIGKILL, as a crash or an OOM kill does: no shutdown hooks run, jobs stay locked until their lock expires. */
+  killProcess(key: string): Promise<number | null> {
+    return this.stopProcess(key, 'SIGKILL');
+  }
+
+  /** Starts a process again with the port and environment it had, and waits until it is ready. */
+  restartProcess(key: string): Promise<void> {
+    const launch = this.launches.get(key);
+    if (!launch) throw new Error(`no process ${key} was ever started`);
+    return this.spawnProcess(key, launch.service, launch.port, launch.extraEnv);
   }
 
   private async spawnProcess(key: string, service: ServiceName, portNumber: number, extraEnv: Record<string, string>): Promise<void> {
+    this.launches.set(key, { service, port: portNumber, extraEnv });
     const root = repoRoot();
     const entry = join(root, 'dist', 'apps', service, 'src', 'main.js');
     if (!existsSync(entry)) throw new Error(`${entry} is missing: run \`npm run build\` first`);
@@ -100,6 +131,11 @@ export class ServiceStack {
     let exitCode: number | null | undefined;
     void exited.then((code) => {
       exitCode = code;
+      // Still registered: nobody asked it to stop (stopProcess unregisters first).
+      if (this.processes.get(key)?.child === child) {
+        this.processes.delete(key);
+        this.crashes.push({ key, code, logs: this.logsOf(key) });
+      }
     });
     await waitFor(
       async () => {
@@ -121,12 +157,12 @@ export class ServiceStack {
   private async stopProcess(key: string, signal: NodeJS.Signals): Promise<number | null> {
     const running = this.processes.get(key);
     if (!running) return null;
+    this.processes.delete(key);
     running.child.kill(signal);
     // A service that ignores SIGTERM for too long is killed, so a test run never hangs on it.
     const killer = setTimeout(() => running.child.kill('SIGKILL'), 15_000);
     const code = await running.exited;
     clearTimeout(killer);
-    this.processes.delete(key);
     return code;
   }
 

@@ -1,9 +1,10 @@
+import type { EventEmitter } from 'node:events';
 import type { ReadPacket, WritePacket } from '@nestjs/microservices';
 import { ClientProxy } from '@nestjs/microservices';
-import { type AnyJobContract, type BatchReplyItem, ErrorCode, type QueueName, type RequestContract, batchJobFor, contractFor } from '@quarry/contracts';
-import { DomainError, isDomainError } from '@quarry/domain';
+import { type AnyJobContract, type BatchReplyItem, ErrorCode, QueueName, type RequestContract, batchJobFor, contractFor } from '@quarry/contracts';
+import { DomainError, isDomainError, outageError, outageOf } from '@quarry/domain';
 import { type ServiceMetrics, currentCorrelationId } from '@quarry/observability';
-import type { Job } from 'bullmq';
+import { Job } from 'bullmq';
 import type { z } from 'zod';
 import { BullMqRecord } from './bullmq.record';
 import { ConsumerPresence } from './consumer-presence';
@@ -45,6 +46,8 @@ export class BullMqClient extends ClientProxy {
     super();
     this.queues = new QueueRegistry(options);
     this.presence = new ConsumerPresence(this.queues);
+    // Handles made now, while Redis is up, fail fast in an outage (see QueueRegistry).
+    for (const queue of Object.values(QueueName)) this.queues.queue(queue);
   }
 
   connect(): Promise<void> {
@@ -85,26 +88,27 @@ export class BullMqClient extends ClientProxy {
     const contract = this.contract(name, 'event');
     const record = packet.data instanceof BullMqRecord ? (packet.data as BullMqRecord) : new BullMqRecord(packet.data);
     const data = this.withCorrelation(validatePayload(contract, name, record.data));
-    const job = await this.queues.queue(contract.queue).add(name, data, {
-      ...contract.options,
-      jobId: record.options.jobId,
-      delay: record.options.delayMs,
-      priority: record.options.priority ?? contract.options.priority,
-    });
+    const job = await brokerCall(() =>
+      this.queues.queue(contract.queue).add(name, data, {
+        ...contract.options,
+        jobId: record.options.jobId,
+        delay: record.options.delayMs,
+        priority: record.options.priority ?? contract.options.priority,
+      }),
+    );
     return { jobId: job.id } as T;
   }
 
   /** Adds many fire-and-forget jobs of one name in one round trip (bulk uploads). */
   async emitMany(name: string, records: BullMqRecord[]): Promise<Array<{ jobId: string }>> {
     const contract = this.contract(name, 'event');
-    const jobs = await this.queues.queue(contract.queue).addBulk(
-      records.map((record) => ({
-        name,
-        data: this.withCorrelation(validatePayload(contract, name, record.data)),
-        opts: { ...contract.options, jobId: record.options.jobId, delay: record.options.delayMs, priority: record.options.priority ?? contract.options.priority },
-      })),
-    );
-    return jobs.map((job) => ({ jobId: job.id as string }));
+    const jobs = records.map((record) => ({
+      name,
+      data: this.withCorrelation(validatePayload(contract, name, record.data)),
+      opts: { ...contract.options, jobId: record.options.jobId, delay: record.options.delayMs, priority: record.options.priority ?? contract.options.priority },
+    }));
+    const added = await brokerCall(() => this.queues.queue(contract.queue).addBulk(jobs));
+    return added.map((job) => ({ jobId: job.id as string }));
   }
 
   private async request(packet: ReadPacket): Promise<unknown> {
@@ -120,8 +124,8 @@ export class BullMqClient extends ClientProxy {
   /** Adds one request job and resolves with its validated reply. */
   private async sendRequest(name: string, data: unknown): Promise<unknown> {
     const contract = this.requestContract(name);
-    if (!(await this.presence.hasConsumers(contract.queue))) throw this.unavailable(contract.queue);
-    const job = await this.queues.queue(contract.queue).add(name, data, contract.options);
+    if (!(await brokerCall(() => this.presence.hasConsumers(contract.queue)))) throw this.unavailable(contract.queue);
+    const job = await brokerCall(() => this.queues.queue(contract.queue).add(name, data, contract.options));
     const result = await this.awaitResult(job, contract);
     return validateAgainst(contract.reply, result, `reply of job "${name}"`);
   }
@@ -154,37 +158,77 @@ export class BullMqClient extends ClientProxy {
     }
   }
 
-  /** Waits for the job's result, failing early if the responder disappears or time runs out. */
+  /**
+   * Waits for the job's result: its completion event, or what a watchdog finds when it looks at
+   * the job (right away, then every `livenessPollMs`). The watchdog settles the wait early when the
+   * answer can no longer come by the event: the job finished before the listeners were attached or
+   * while the event stream was reconnecting (its stored result is used), no worker consumes the
+   * queue any more, Redis stops answering (SERVICE_UNAVAILABLE within one poll, not after the
+   * timeout), or the job vanished (Redis restarted empty).
+   *
+   * Not BullMQ's `job.waitUntilFinished`: its first look at the job happens inside a promise
+   * executor, so when Redis is down that look rejects where nobody can catch it, and the process
+   * dies of an unhandled rejection.
+   */
   private async awaitResult(job: Job, contract: RequestContract<z.ZodType, z.ZodType>): Promise<unknown> {
     const timeoutMs = Math.min(contract.timeoutMs, this.options.requestTimeoutMs);
-    const events = await this.queues.queueEvents(contract.queue);
-    let poll: NodeJS.Timeout | undefined;
-    const responderGone = new Promise<never>((_, reject) => {
-      poll = setInterval(() => {
-        this.presence.hasConsumers(contract.queue, { fresh: true }).then(
-          (alive) => {
-            if (!alive) reject(this.unavailable(contract.queue));
+    // Per-job events (`completed:<id>`) are emitted by QueueEvents but missing from its typed listener map.
+    const events = (await brokerCall(() => this.queues.queueEvents(contract.queue))) as unknown as EventEmitter;
+    const jobId = job.id as string;
+    const stop: Array<() => void> = [];
+    const outcome = new Promise<unknown>((resolve, reject) => {
+      const completed = (args: { returnvalue: unknown }) => resolve(args.returnvalue);
+      const failed = (args: { failedReason: string }) => reject(fromFailureReason(args.failedReason));
+      events.on(`completed:${jobId}`, completed);
+      events.on(`failed:${jobId}`, failed);
+      const look = () =>
+        this.inspect(job, contract.queue).then(
+          (verdict) => {
+            if (verdict === undefined) return;
+            if ('reply' in verdict) resolve(verdict.reply);
+            else reject(verdict.error);
           },
-          () => undefined,
+          // The watchdog only talks to Redis: if it cannot, the reply cannot arrive either.
+          (error: unknown) => reject(isDomainError(error) ? error : outageError('redis')),
         );
-      }, this.options.livenessPollMs ?? 1000);
+      const poll = setInterval(() => void look(), this.options.livenessPollMs ?? 1000);
+      const timer = setTimeout(
+        () => reject(new DomainError(ErrorCode.ServiceUnavailable, `the ${SERVICE_OF_QUEUE[contract.queue]} service did not answer within ${timeoutMs} ms; retry shortly`)),
+        timeoutMs,
+      );
+      stop.push(() => {
+        events.off(`completed:${jobId}`, completed);
+        events.off(`failed:${jobId}`, failed);
+        clearInterval(poll);
+        clearTimeout(timer);
+      });
+      void look();
     });
     try {
-      return await Promise.race([job.waitUntilFinished(events, timeoutMs), responderGone]);
+      return await outcome;
     } catch (error) {
-      if (isDomainError(error)) {
-        await job.remove().catch(() => undefined);
-        throw error;
-      }
-      const message = error instanceof Error ? error.message : String(error);
-      if (/timed out/i.test(message)) {
-        await job.remove().catch(() => undefined);
-        throw new DomainError(ErrorCode.Timeout, `the ${SERVICE_OF_QUEUE[contract.queue]} service did not answer within ${timeoutMs} ms`);
-      }
-      throw fromFailureReason(message);
+      // Not answered (timed out, responder or broker gone): nobody should work on it any more.
+      if (isDomainError(error) && error.code === ErrorCode.ServiceUnavailable) await job.remove().catch(() => undefined);
+      throw error;
     } finally {
-      clearInterval(poll);
+      for (const cleanup of stop) cleanup();
     }
+  }
+
+  /** The watchdog's look at a waiting request: undefined while it may still be answered normally. */
+  private async inspect(job: Job, queue: QueueName): Promise<{ reply: unknown } | { error: Error } | undefined> {
+    const [alive, state] = await brokerCall(() => Promise.all([this.presence.hasConsumers(queue, { fresh: true }), this.queues.queue(queue).getJobState(job.id as string)]));
+    if (state === 'completed' || state === 'failed') {
+      const finished = await brokerCall(() => Job.fromId(this.queues.queue(queue), job.id as string));
+      if (!finished) return { error: this.lost(queue) };
+      return state === 'completed' ? { reply: finished.returnvalue as unknown } : { error: fromFailureReason(finished.failedReason) };
+    }
+    if (state === 'unknown') return { error: this.lost(queue) };
+    return alive ? undefined : { error: this.unavailable(queue) };
+  }
+
+  private lost(queue: QueueName): DomainError {
+    return new DomainError(ErrorCode.ServiceUnavailable, `the request to the ${SERVICE_OF_QUEUE[queue]} service was lost (the queue broker restarted); retry shortly`);
   }
 
   private requestContract(name: string): RequestContract<z.ZodType, z.ZodType> {
@@ -210,5 +254,31 @@ export class BullMqClient extends ClientProxy {
       ErrorCode.ServiceUnavailable,
       `the ${service} service is unavailable (no worker is consuming the "${queue}" queue); start it and retry`,
     );
+  }
+}
+
+/**
+ * Longest wait for one call to Redis. A connection that was never established does not time its
+ * commands out (BullMQ waits for it to be ready first), so the deadline is kept here.
+ */
+const BROKER_DEADLINE_MS = 5000;
+
+/**
+ * Runs a call to Redis. When it fails because Redis is down, restarting or not accepting writes,
+ * or does not answer within the deadline, callers get SERVICE_UNAVAILABLE naming Redis, never
+ * ioredis text.
+ */
+async function brokerCall<T>(call: () => Promise<T>): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(outageError('redis')), BROKER_DEADLINE_MS);
+  });
+  try {
+    return await Promise.race([call(), deadline]);
+  } catch (error) {
+    // Only this process's Redis is behind these calls, so any outage it reports is Redis's.
+    throw !isDomainError(error) && outageOf(error) ? outageError('redis') : error;
+  } finally {
+    clearTimeout(timer);
   }
 }

@@ -1,7 +1,7 @@
 import type { CustomTransportStrategy, MessageHandler } from '@nestjs/microservices';
 import { Server } from '@nestjs/microservices';
 import { type AnyJobContract, ErrorCode, type JobName, type QueueName, contractFor, formatFailureReason, jobNamesOnQueue } from '@quarry/contracts';
-import { DomainError } from '@quarry/domain';
+import { type DependencyEndpoints, DomainError } from '@quarry/domain';
 import { type Logger, type ServiceMetrics, runWithCorrelationId } from '@quarry/observability';
 import { type Job, Queue, UnrecoverableError, Worker } from 'bullmq';
 import { lastValueFrom } from 'rxjs';
@@ -20,6 +20,8 @@ export interface BullMqServerOptions extends RedisTarget {
   shutdownTimeoutMs: number;
   logger: Logger;
   metrics?: ServiceMetrics;
+  /** Where Postgres and Redis listen, so a handler's connection error says which one is down. */
+  endpoints?: DependencyEndpoints;
 }
 
 /**
@@ -49,20 +51,26 @@ export class BullMqServer extends Server implements CustomTransportStrategy {
     await Promise.all(this.workers.map((worker) => worker.waitUntilReady()));
   }
 
-  /** Stops taking jobs, lets active ones finish up to the timeout, then releases the rest. */
+  /**
+   * Stops taking jobs, lets active ones finish up to the timeout, then closes the connections.
+   * Pausing first and then force-closing matters: BullMQ memoises close(), so a graceful close that
+   * hangs (it does when Redis is down or still reconnecting) could not be turned into a forced one.
+   * Jobs still running at the deadline stay locked until their lock expires and are then run again.
+   */
   async close(): Promise<void> {
     const workers = this.workers.splice(0);
     let timer: NodeJS.Timeout | undefined;
-    const graceful = Promise.all(workers.map((worker) => worker.close()));
+    // A worker that is closed already (or cannot reach Redis) has nothing left to finish.
+    const finished = Promise.all(workers.map((worker) => worker.pause().catch(() => undefined)));
     const deadline = new Promise<'timeout'>((resolve) => {
       timer = setTimeout(() => resolve('timeout'), this.options.shutdownTimeoutMs);
     });
-    if ((await Promise.race([graceful, deadline])) === 'timeout') {
-      this.options.logger.warn('shutdown timeout: releasing active jobs back to their queues', { workers: workers.length });
-      await Promise.all(workers.map((worker) => worker.close(true)));
+    if ((await Promise.race([finished, deadline])) === 'timeout') {
+      this.options.logger.warn('shutdown timeout: leaving active jobs to be taken up again', { workers: workers.length });
     }
     clearTimeout(timer);
-    await Promise.all([...this.probes.values()].map((queue) => queue.close()));
+    await Promise.all(workers.map((worker) => worker.close(true)));
+    await Promise.allSettled([...this.probes.values()].map((queue) => queue.close()));
     this.probes.clear();
   }
 
@@ -152,7 +160,7 @@ export class BullMqServer extends Server implements CustomTransportStrategy {
       logger.info('job completed', { ...labels, jobId: job.id, durationMs: Math.round(seconds * 1000) });
       return reply;
     } catch (error) {
-      const jobError = toJobError(error);
+      const jobError = toJobError(error, this.options.endpoints);
       const seconds = (performance.now() - started) / 1000;
       metrics?.jobDuration.observe({ ...labels, outcome: 'failed' }, seconds);
       metrics?.jobsTotal.inc({ ...labels, outcome: 'failed' });
@@ -188,7 +196,7 @@ export class BullMqServer extends Server implements CustomTransportStrategy {
             return { reply };
           } catch (error) {
             this.options.metrics?.jobsTotal.inc({ queue, job: name, outcome: 'failed' });
-            return { error: toBatchItemError(error) };
+            return { error: toBatchItemError(error, this.options.endpoints) };
           }
         }),
       ),

@@ -1,12 +1,16 @@
 import { type BatchItemError, ErrorCode, formatFailureReason, parseFailureReason } from '@quarry/contracts';
-import { DomainError, isDomainError } from '@quarry/domain';
+import { type DependencyEndpoints, DomainError, asOutage, isDomainError, unstorableDataError } from '@quarry/domain';
 import { UnrecoverableError } from 'bullmq';
 
 /**
  * Turns whatever a handler threw into the error BullMQ records. The failure reason is always
- * `CODE: message`; permanent codes become UnrecoverableError so BullMQ does not retry them.
+ * `CODE: message`; permanent codes become UnrecoverableError so BullMQ does not retry them. A
+ * dependency outage becomes SERVICE_UNAVAILABLE naming what is down (retried: it passes), and data
+ * the database refused becomes INVALID_PAYLOAD (not retried: the same data fails again); neither
+ * carries the driver's text.
  */
-export function toJobError(error: unknown): Error {
+export function toJobError(thrown: unknown, endpoints?: DependencyEndpoints): Error {
+  const error = unstorableDataError(thrown) ?? asOutage(thrown, endpoints);
   if (isDomainError(error)) {
     const reason = formatFailureReason(error.code, error.message);
     return error.permanent ? new UnrecoverableError(reason) : new Error(reason);
@@ -23,7 +27,7 @@ export function fromFailureReason(reason: string): DomainError {
 }
 
 /** The code and message of whatever a handler threw, for one request's answer inside a batch reply. */
-export function toBatchItemError(error: unknown): BatchItemError {
+export function toBatchItemError(error: unknown, endpoints?: DependencyEndpoints): BatchItemError {
   if (isDomainError(error)) return { code: error.code, message: error.message };
-  return parseFailureReason(toJobError(error).message);
+  return parseFailureReason(toJobError(error, endpoints).message);
 }

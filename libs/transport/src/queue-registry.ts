@@ -1,22 +1,31 @@
 import type { QueueName } from '@quarry/contracts';
 import { Queue, QueueEvents } from 'bullmq';
-import type Redis from 'ioredis';
+import IORedis, { type Redis } from 'ioredis';
 import { type RedisTarget, redisOptionsFromUrl } from './redis-connection';
 
+const CLOSE_DEADLINE_MS = 3000;
+
 /**
- * Lazily opened BullMQ Queue and QueueEvents handles, one of each per queue name, shared by
- * everything in the process that produces jobs or waits for their results.
+ * BullMQ Queue and QueueEvents handles, one of each per queue name, shared by everything in the
+ * process that produces jobs or waits for their results. All Queue handles share one producer
+ * connection, opened when the registry is made: a handle first used while Redis is down then fails
+ * at once instead of waiting for a connection that was never established.
  */
 export class QueueRegistry {
   private readonly queues = new Map<QueueName, Queue>();
   private readonly events = new Map<QueueName, Promise<QueueEvents>>();
+  private readonly producer: Redis;
 
-  constructor(private readonly target: RedisTarget) {}
+  constructor(private readonly target: RedisTarget) {
+    this.producer = new IORedis(redisOptionsFromUrl(target.url, 'producer'));
+    // A Redis outage is reported by the calls that fail; the connection itself reconnects.
+    this.producer.on('error', () => undefined);
+  }
 
   queue(name: QueueName): Queue {
     let queue = this.queues.get(name);
     if (!queue) {
-      queue = new Queue(name, { connection: redisOptionsFromUrl(this.target.url, 'producer'), prefix: this.target.prefix });
+      queue = new Queue(name, { connection: this.producer, prefix: this.target.prefix });
       // A Redis outage is reported by the calls that fail; the handle itself reconnects.
       queue.on('error', () => undefined);
       this.queues.set(name, queue);
@@ -55,13 +64,27 @@ export class QueueRegistry {
     return created;
   }
 
+  /**
+   * Closes every handle. Bounded: BullMQ's close waits for a connection that may never come back
+   * while Redis is down, so past the deadline the connections are simply dropped.
+   */
   async close(): Promise<void> {
-    const events = await Promise.allSettled([...this.events.values()]);
-    await Promise.allSettled([
-      ...[...this.queues.values()].map((queue) => queue.close()),
-      ...events.map((result) => (result.status === 'fulfilled' ? result.value.close() : undefined)),
-    ]);
+    const queues = [...this.queues.values()];
+    const events = [...this.events.values()];
     this.queues.clear();
     this.events.clear();
+    const graceful = Promise.allSettled([
+      ...queues.map((queue) => queue.close()),
+      ...events.map((pending) => pending.then((handle) => handle.close())),
+    ]);
+    let timer: NodeJS.Timeout | undefined;
+    const deadline = new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, CLOSE_DEADLINE_MS);
+    });
+    await Promise.race([graceful, deadline]);
+    clearTimeout(timer);
+    // BullMQ leaves a shared connection open; QueueEvents that never connected are dropped too.
+    this.producer.disconnect();
+    for (const pending of events) void pending.then((handle) => handle.disconnect(), () => undefined);
   }
 }

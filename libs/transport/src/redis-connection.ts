@@ -6,13 +6,15 @@ export interface RedisTarget {
   prefix: string;
 }
 
+const PRODUCER_COMMAND_TIMEOUT_MS = 5000;
+
 /**
  * ioredis options from a redis:// or rediss:// URL. Reconnects back off up to 2 s so a restarted
  * Redis is picked up again without restarting the service.
  * - `consumer` (workers, queue events): `maxRetriesPerRequest: null`, as BullMQ requires for its
  *   blocking connections; commands wait for the reconnect.
- * - `producer` (adding jobs): no offline queue, so a request fails at once while Redis is down
- *   instead of hanging.
+ * - `producer` (adding jobs): no offline queue and a command timeout, so a request fails at once
+ *   while Redis is down, and within seconds when it hangs, instead of waiting for it.
  */
 export function redisOptionsFromUrl(url: string, role: 'producer' | 'consumer' = 'consumer'): RedisOptions {
   const parsed = new URL(url);
@@ -26,6 +28,7 @@ export function redisOptionsFromUrl(url: string, role: 'producer' | 'consumer' =
     tls: parsed.protocol === 'rediss:' ? {} : undefined,
     maxRetriesPerRequest: role === 'consumer' ? null : 1,
     enableOfflineQueue: role === 'consumer',
+    ...(role === 'producer' ? { commandTimeout: PRODUCER_COMMAND_TIMEOUT_MS } : {}),
     enableReadyCheck: true,
     retryStrategy: (attempt) => Math.min(attempt * 100, 2000),
   };

@@ -1,21 +1,31 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { randomUUID } from 'node:crypto';
+import { Inject, Injectable, type OnApplicationShutdown } from '@nestjs/common';
 import type { AnswerQuestionReply, Citation, PayloadOf } from '@quarry/contracts';
 import type { JobName } from '@quarry/contracts';
 import type { AnswerGenerator } from '@quarry/llm';
-import type { Logger } from '@quarry/observability';
+import type { Logger, ServiceMetrics } from '@quarry/observability';
 import { ConversationRepository, type DataSource, QueryLogRepository } from '@quarry/persistence';
-import { DATA_SOURCE, JOB_CLIENT, LOGGER } from '@quarry/service-kit';
+import { DATA_SOURCE, JOB_CLIENT, LOGGER, METRICS } from '@quarry/service-kit';
 import type { JobClient } from '@quarry/transport';
 import { type AnswerGraph, type ContextBudget, type QueryExpansion, buildAnswerGraph } from '../graph/answer-graph';
 import { ANSWER_GENERATOR, CONTEXT_BUDGET, QUERY_EXPANSION } from '../tokens';
 import { citationSnippet } from './citation-snippet';
+import { DeferredWrites } from './deferred-writes';
 
-/** Answers a question from the tenant's documents and records the exchange and the query log. */
+// Records of answers given while Postgres is down are held in memory up to this many.
+const MAX_DEFERRED_WRITES = 10_000;
+
+/**
+ * Answers a question from the tenant's documents and records the exchange and the query log.
+ * Answering needs no database (the retrieval replicas serve from memory), so while Postgres is
+ * down the answer is still given and its record is written once Postgres is back.
+ */
 @Injectable()
-export class AnswerService {
+export class AnswerService implements OnApplicationShutdown {
   private readonly graph: AnswerGraph;
   private readonly conversations: ConversationRepository;
   private readonly queryLog: QueryLogRepository;
+  private readonly deferred: DeferredWrites;
 
   constructor(
     @Inject(JOB_CLIENT) jobs: JobClient,
@@ -24,10 +34,23 @@ export class AnswerService {
     @Inject(LOGGER) private readonly logger: Logger,
     @Inject(CONTEXT_BUDGET) context: ContextBudget,
     @Inject(QUERY_EXPANSION) expansion: QueryExpansion | null,
+    @Inject(METRICS) metrics: ServiceMetrics,
   ) {
     this.graph = buildAnswerGraph(jobs, generator, context, expansion ?? undefined);
     this.conversations = new ConversationRepository(dataSource);
     this.queryLog = new QueryLogRepository(dataSource);
+    this.deferred = new DeferredWrites({
+      maxPending: MAX_DEFERRED_WRITES,
+      retryMs: 1000,
+      maxRetryMs: 30_000,
+      logger,
+      onChange: (pending) => metrics.deferredWrites.set(pending),
+      onDrop: () => metrics.deferredWritesDropped.inc(),
+    });
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    await this.deferred.close();
   }
 
   async answer(request: PayloadOf<typeof JobName.AnswerQuestion>): Promise<AnswerQuestionReply> {
@@ -51,26 +74,24 @@ export class AnswerService {
         provenance: hitOf.get(passage.chunkId)?.provenance ?? {},
       };
     });
-    const conversationId = await this.conversations.appendExchange({
-      tenantId: request.tenantId,
-      conversationId: request.conversationId,
-      question: request.question,
-      answer: state.generated.answer,
-      citations,
-    });
+    // A new conversation gets its id here, so the answer can name it even if its record must wait.
+    const conversationId = request.conversationId ?? randomUUID();
+    const exchange = { tenantId: request.tenantId, conversationId, question: request.question, answer: state.generated.answer, citations };
+    await this.deferred.writeOrDefer(`conversation ${conversationId}`, () => this.conversations.appendExchange(exchange));
     const totalMs = performance.now() - started;
-    await this.queryLog
-      .record({
-        tenantId: request.tenantId,
-        question: request.question,
-        hitCount: state.hits.length,
-        citationCount: citations.length,
-        generator: state.generated.model,
-        retrievalMs: state.retrievalMs,
-        generationMs: state.generationMs,
-        totalMs,
-        correlationId: request.correlationId ?? null,
-      })
+    const entry = {
+      tenantId: request.tenantId,
+      question: request.question,
+      hitCount: state.hits.length,
+      citationCount: citations.length,
+      generator: state.generated.model,
+      retrievalMs: state.retrievalMs,
+      generationMs: state.generationMs,
+      totalMs,
+      correlationId: request.correlationId ?? null,
+    };
+    await this.deferred
+      .writeOrDefer('query log entry', () => this.queryLog.record(entry))
       .catch((error: unknown) => this.logger.warn('query log write failed', { error: (error as Error).message }));
     return {
       answer: state.generated.answer,

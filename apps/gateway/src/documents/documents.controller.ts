@@ -5,9 +5,10 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { GatewayConfig } from '../config';
 import { z } from 'zod';
 import { parseBody } from '../http/parse-body';
+import { publicErrorOf } from '../http/public-error';
 import { Tenant } from '../http/tenant.decorator';
 import { DocumentsService } from './documents.service';
-import { readUploadForm } from './upload-form';
+import { readUploadForm, uploadLimits } from './upload-form';
 
 const ListQuery = z.object({
   status: DocumentStatus.optional(),
@@ -18,10 +19,14 @@ const DocumentId = z.uuid({ message: 'document id must be a UUID' });
 
 @Controller('api/documents')
 export class DocumentsController {
+  private readonly limits: ReturnType<typeof uploadLimits>;
+
   constructor(
     private readonly documents: DocumentsService,
-    @Inject(SERVICE_CONFIG) private readonly config: GatewayConfig,
-  ) {}
+    @Inject(SERVICE_CONFIG) config: GatewayConfig,
+  ) {
+    this.limits = uploadLimits(config);
+  }
 
   /**
    * Stores the file and queues it for ingestion (202); the same content again returns the existing
@@ -29,7 +34,7 @@ export class DocumentsController {
    */
   @Post()
   async upload(@Tenant() tenantId: string, @Req() request: FastifyRequest, @Res({ passthrough: true }) reply: FastifyReply) {
-    const form = await readUploadForm(request, { maxFiles: 1, maxFileBytes: this.config.MAX_UPLOAD_BYTES, maxTotalBytes: this.config.MAX_UPLOAD_BYTES });
+    const form = await readUploadForm(request, this.limits.single);
     const result = await this.documents.upload(tenantId, form.files[0], form);
     void reply.status(result.duplicate ? 200 : 202);
     return result;
@@ -39,16 +44,16 @@ export class DocumentsController {
   @Post('batch')
   @HttpCode(202)
   async uploadBatch(@Tenant() tenantId: string, @Req() request: FastifyRequest) {
-    const form = await readUploadForm(request, {
-      maxFiles: this.config.MAX_BATCH_FILES,
-      maxFileBytes: this.config.MAX_UPLOAD_BYTES,
-      maxTotalBytes: this.config.MAX_BATCH_BYTES,
-    });
+    const form = await readUploadForm(request, this.limits.batch);
     const results = await this.documents.uploadMany(tenantId, form.files, form);
     return {
       documents: results.map((result, index) => {
         const filename = form.files[index].filename;
-        if ('error' in result) return { filename, error: { code: result.error.code, message: result.error.message } };
+        if ('error' in result) {
+          // The same words the error would get as a response of its own (never internal text).
+          const { code, message } = publicErrorOf(result.error);
+          return { filename, error: { code, message } };
+        }
         return { filename, documentId: result.documentId, jobId: result.jobId, status: result.status, duplicate: result.duplicate };
       }),
     };

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import { type DocumentStatus, ErrorCode, JobName, ingestJobId } from '@quarry/contracts';
-import { DomainError, isDomainError } from '@quarry/domain';
+import { DomainError, isDomainError, outageError } from '@quarry/domain';
 import type { Logger } from '@quarry/observability';
 import { type DataSource, DocumentRepository, ProcessingJobRepository } from '@quarry/persistence';
 import { DATA_SOURCE, JOB_CLIENT, LOGGER } from '@quarry/service-kit';
@@ -78,12 +78,16 @@ export class DocumentsService {
         })),
       );
     } catch (error) {
-      // The bytes are stored, so nothing is lost; each document says why it is not being processed.
-      const reason = `could not be queued for ingestion: ${(error as Error).message}`;
-      this.logger.error('enqueue failed after upload', { documents: created.length, error: (error as Error).message });
-      const unavailable = new DomainError(ErrorCode.ServiceUnavailable, `the document was stored but ${reason}`);
-      for (const result of created) await this.documents.markFailed(result.documentId, reason);
-      return results.map((result) => ('documentId' in result && created.some((item) => item === result) ? { error: unavailable } : result));
+      // Not queued, so not accepted: the documents are removed again (bytes included), so that the
+      // client's retry of the same upload is a fresh upload rather than a "duplicate" of a dead one.
+      // If the database is down too, they stay `queued` and the reconciler queues them later.
+      this.logger.error('enqueue failed after upload; discarding the stored documents', { documents: created.length, error: (error as Error).message });
+      const ids = created.map((result) => result.documentId);
+      await this.documents.discardUnqueued(tenantId, ids).catch((cleanup: unknown) => {
+        this.logger.warn('could not discard the unqueued documents; the reconciler will queue them', { documents: ids, error: (cleanup as Error).message });
+      });
+      const unavailable = isDomainError(error) && error.code === ErrorCode.ServiceUnavailable ? error : outageError('redis');
+      return results.map((result) => ('documentId' in result && created.includes(result as StoredUpload) ? { error: unavailable } : result));
     }
     return results;
   }

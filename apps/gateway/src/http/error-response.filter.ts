@@ -1,56 +1,37 @@
-import { type ArgumentsHost, Catch, type ExceptionFilter, HttpException } from '@nestjs/common';
-import { ErrorCode } from '@quarry/contracts';
-import { isDomainError } from '@quarry/domain';
+import { type ArgumentsHost, Catch, type ExceptionFilter } from '@nestjs/common';
+import type { DependencyEndpoints } from '@quarry/domain';
 import { type Logger, currentCorrelationId, newCorrelationId } from '@quarry/observability';
-import type { FastifyReply } from 'fastify';
-import { HTTP_STATUS_OF } from './error-status';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { CORRELATION_HEADER, sendError } from './error-reply';
+import { publicErrorOf } from './public-error';
 
-export interface ErrorBody {
-  error: { code: string; message: string; correlationId?: string };
-}
+export type { ErrorBody } from './error-reply';
 
 /**
- * Every error leaves the API in one JSON shape. Domain errors keep their code and message; HTTP
- * errors from the framework keep their status; anything unknown is logged with its stack and
- * becomes a 500 that reveals nothing internal.
+ * Every error leaves the API in one JSON shape (see publicErrorOf for what each becomes). What
+ * the client is not told (driver text, an internal message) is logged with the correlation id.
  */
 @Catch()
 export class ErrorResponseFilter implements ExceptionFilter {
-  constructor(private readonly logger: Logger) {}
+  constructor(
+    private readonly logger: Logger,
+    private readonly endpoints: DependencyEndpoints = {},
+  ) {}
 
   catch(exception: unknown, host: ArgumentsHost): void {
-    const reply = host.switchToHttp().getResponse<FastifyReply>();
-    const { status, code, message } = this.describe(exception);
+    const http = host.switchToHttp();
+    const reply = http.getResponse<FastifyReply>();
+    const request = http.getRequest<FastifyRequest | undefined>();
+    const error = publicErrorOf(exception, { endpoints: this.endpoints, bodyLimit: request?.routeOptions?.bodyLimit });
     // The interceptor has already stamped the id on the reply (filters run outside its context).
     // Errors raised before it ran (unknown route, unparsable body) get a fresh id, so that every
     // error body carries one.
-    const stamped = reply.getHeader('x-correlation-id');
-    let correlationId = typeof stamped === 'string' ? stamped : currentCorrelationId();
-    if (!correlationId) {
-      correlationId = newCorrelationId();
-      void reply.header('x-correlation-id', correlationId);
+    const stamped = reply.getHeader(CORRELATION_HEADER);
+    const correlationId = (typeof stamped === 'string' ? stamped : currentCorrelationId()) ?? newCorrelationId();
+    if (error.cause) {
+      const { level, line, ...meta } = error.cause;
+      this.logger[level](line, { ...meta, correlationId, status: error.status });
     }
-    const body: ErrorBody = { error: { code, message, correlationId } };
-    void reply.status(status).send(body);
-  }
-
-  private describe(exception: unknown): { status: number; code: string; message: string } {
-    if (isDomainError(exception)) {
-      return { status: HTTP_STATUS_OF[exception.code], code: exception.code, message: exception.message };
-    }
-    // Anything can be thrown, null and undefined included.
-    const fastifyStatus = (exception as { statusCode?: unknown } | null | undefined)?.statusCode;
-    if (fastifyStatus === 413) {
-      return { status: 413, code: ErrorCode.PayloadTooLarge, message: 'the upload is larger than the configured limit (MAX_UPLOAD_BYTES)' };
-    }
-    if (exception instanceof HttpException) {
-      const status = exception.getStatus();
-      return { status, code: status === 404 ? ErrorCode.NotFound : status < 500 ? ErrorCode.InvalidPayload : ErrorCode.Internal, message: exception.message };
-    }
-    if (typeof fastifyStatus === 'number' && fastifyStatus >= 400 && fastifyStatus < 500) {
-      return { status: fastifyStatus, code: ErrorCode.InvalidPayload, message: (exception as Error).message };
-    }
-    this.logger.error('unhandled error', { error: (exception as Error)?.message, stack: (exception as Error)?.stack });
-    return { status: 500, code: ErrorCode.Internal, message: 'internal error; the correlation id identifies it in the logs' };
+    sendError(reply, error, correlationId);
   }
 }

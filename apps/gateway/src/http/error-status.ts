@@ -15,8 +15,20 @@ export const HTTP_STATUS_OF: Record<ErrorCode, number> = {
   [ErrorCode.ParseTimeout]: 422,
   [ErrorCode.Cancelled]: 409,
   [ErrorCode.Conflict]: 409,
+  [ErrorCode.RateLimited]: 429,
   [ErrorCode.Internal]: 500,
   [ErrorCode.UpstreamModelError]: 502,
   [ErrorCode.ServiceUnavailable]: 503,
-  [ErrorCode.Timeout]: 504,
+  // Answered as SERVICE_UNAVAILABLE: what timed out was a dependency.
+  [ErrorCode.Timeout]: 503,
+};
+
+/**
+ * `Retry-After` (seconds) for the errors that pass by themselves: an outage (Postgres or Redis
+ * restarting, a service with no live worker) usually lasts seconds; a stream slot frees up when
+ * another stream of the tenant ends.
+ */
+export const RETRY_AFTER_SECONDS: Partial<Record<ErrorCode, number>> = {
+  [ErrorCode.ServiceUnavailable]: 5,
+  [ErrorCode.RateLimited]: 10,
 };

@@ -1,14 +1,22 @@
-import { Controller, Get, HttpCode, Param, Post, Req, Res } from '@nestjs/common';
-import type { FastifyReply, FastifyRequest } from 'fastify';
+import { Controller, Get, HttpCode, Inject, Param, Post, Res } from '@nestjs/common';
+import { ErrorCode } from '@quarry/contracts';
+import { SERVICE_CONFIG } from '@quarry/service-kit';
+import type { FastifyReply } from 'fastify';
+import type { GatewayConfig } from '../config';
 import { Tenant } from '../http/tenant.decorator';
-import { JobsService } from './jobs.service';
-
-const POLL_MS = 250;
-const HEARTBEAT_MS = 15_000;
+import { JobProgressHub } from './job-progress-hub';
+import { type JobView, JobsService } from './jobs.service';
+import { ProgressStream } from './progress-stream';
+import { StreamQuota } from './stream-quota';
 
 @Controller('api/jobs')
 export class JobsController {
-  constructor(private readonly jobs: JobsService) {}
+  constructor(
+    private readonly jobs: JobsService,
+    private readonly progress: JobProgressHub,
+    private readonly quota: StreamQuota,
+    @Inject(SERVICE_CONFIG) private readonly config: Pick<GatewayConfig, 'SSE_HEARTBEAT_MS'>,
+  ) {}
 
   /** Status, stage and percent of an ingestion job (the `jobId` an upload returned). */
   @Get(':id')
@@ -18,48 +26,37 @@ export class JobsController {
 
   /**
    * Server-sent events: a `progress` event whenever status, stage or percent change, then one
-   * `done` event with the final state. Comment lines keep idle proxies from closing the stream.
+   * `done` event with the final state (an `error` event if the document is deleted meanwhile).
+   * Changes come from the gateway's shared poller, not from a query loop per stream.
    */
   @Get(':id/events')
-  async events(@Tenant() tenantId: string, @Param('id') id: string, @Req() request: FastifyRequest, @Res() reply: FastifyReply): Promise<void> {
-    let view = await this.jobs.get(tenantId, id);
-    reply.hijack();
-    const out = reply.raw;
-    out.writeHead(200, {
-      'content-type': 'text/event-stream; charset=utf-8',
-      'cache-control': 'no-cache, no-transform',
-      connection: 'keep-alive',
-      'x-accel-buffering': 'no',
-    });
-    const send = (event: string, data: unknown) => out.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
-    let closed = false;
-    request.raw.on('close', () => (closed = true));
-    let last = '';
-    let lastWrite = Date.now();
+  async events(@Tenant() tenantId: string, @Param('id') id: string, @Res() reply: FastifyReply): Promise<void> {
+    const release = this.quota.acquire(tenantId);
+    let view: JobView;
     try {
-      while (!closed) {
-        const fingerprint = `${view.status}|${view.stage}|${view.progress}`;
-        if (fingerprint !== last) {
-          send('progress', view);
-          last = fingerprint;
-          lastWrite = Date.now();
-        }
-        if (JobsService.isTerminal(view)) {
-          send('done', view);
-          break;
-        }
-        if (Date.now() - lastWrite > HEARTBEAT_MS) {
-          out.write(': keep-alive\n\n');
-          lastWrite = Date.now();
-        }
-        await new Promise((resolve) => setTimeout(resolve, POLL_MS));
-        view = await this.jobs.get(tenantId, id);
-      }
+      view = await this.jobs.get(tenantId, id);
     } catch (error) {
-      send('error', { message: (error as Error).message });
-    } finally {
-      out.end();
+      release();
+      throw error;
     }
+    reply.hijack();
+    const correlationId = reply.getHeader('x-correlation-id');
+    const stream = new ProgressStream(reply.raw, {
+      heartbeatMs: this.config.SSE_HEARTBEAT_MS,
+      correlationId: typeof correlationId === 'string' ? correlationId : undefined,
+    });
+    stream.whenEnded(release);
+    stream.update(view);
+    if (stream.ended) return;
+    const unwatch = this.progress.watch(
+      { tenantId, jobId: id, documentId: view.documentId, seen: { status: view.status, stage: view.stage, progress: view.progress } },
+      {
+        changed: (next) => stream.update(next),
+        gone: () => stream.fail({ code: ErrorCode.NotFound, message: `job ${id} not found` }),
+        shutdown: () => stream.end(),
+      },
+    );
+    stream.whenEnded(unwatch);
   }
 
   @Post(':id/cancel')

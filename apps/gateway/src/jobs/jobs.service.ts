@@ -1,14 +1,14 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { ErrorCode, INGESTION_STAGES, QueueName, parseIngestJobId, stageJobId } from '@quarry/contracts';
+import { type DocumentStatus, ErrorCode, INGESTION_STAGES, QueueName, parseIngestJobId, stageJobId } from '@quarry/contracts';
 import { DomainError } from '@quarry/domain';
-import { type DataSource, type DocumentEntity, DocumentRepository, ProcessingJobRepository } from '@quarry/persistence';
+import { type DataSource, type DocumentEntity, type DocumentProgress, DocumentRepository, ProcessingJobRepository } from '@quarry/persistence';
 import { DATA_SOURCE, JOB_CLIENT } from '@quarry/service-kit';
 import type { JobClient, QueueRegistry } from '@quarry/transport';
 
 export interface JobView {
   id: string;
   documentId: string;
-  status: string;
+  status: DocumentStatus;
   stage: string | null;
   progress: number;
   error: string | null;
@@ -17,6 +17,9 @@ export interface JobView {
 }
 
 const TERMINAL = new Set(['indexed', 'failed', 'cancelled']);
+
+/** The document fields a job view is built from (an entity, or a row the progress poller read). */
+type ProgressFields = Pick<DocumentProgress, 'id' | 'status' | 'stage' | 'progress' | 'error' | 'updatedAt'>;
 
 /** An ingestion job as the API shows it: the pipeline run of one document's content. */
 @Injectable()
@@ -32,12 +35,21 @@ export class JobsService {
     this.processing = new ProcessingJobRepository(dataSource);
   }
 
-  static isTerminal(view: JobView): boolean {
+  static isTerminal(view: Pick<JobView, 'status'>): boolean {
     return TERMINAL.has(view.status);
   }
 
+  /** What a progress stream compares: a `progress` event goes out when this changes. */
+  static fingerprint(document: Pick<JobView, 'status' | 'stage' | 'progress'>): string {
+    return `${document.status}|${document.stage}|${document.status === 'indexed' ? 100 : document.progress}`;
+  }
+
   async get(tenantId: string, jobId: string): Promise<JobView> {
-    const document = await this.documentOf(tenantId, jobId);
+    return this.viewOf(jobId, await this.documentOf(tenantId, jobId));
+  }
+
+  /** The job's view from its document's current fields, with the processing history (one more query). */
+  async viewOf(jobId: string, document: ProgressFields): Promise<JobView> {
     const runs = await this.processing.forDocument(document.id);
     return {
       id: jobId,

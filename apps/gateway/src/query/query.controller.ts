@@ -1,5 +1,5 @@
 import { Body, Controller, HttpCode, Inject, Post } from '@nestjs/common';
-import { JobName, SearchFilters } from '@quarry/contracts';
+import { JobName, SearchFilters, safeText } from '@quarry/contracts';
 import { JOB_CLIENT } from '@quarry/service-kit';
 import type { JobClient } from '@quarry/transport';
 import { z } from 'zod';
@@ -8,7 +8,7 @@ import { Tenant } from '../http/tenant.decorator';
 
 const QueryBody = z
   .object({
-    question: z.string().trim().min(1, 'question must not be empty').max(4000),
+    question: safeText(z.string().trim().min(1, 'question must not be empty').max(4000)),
     filters: SearchFilters.optional(),
     topK: z.number().int().min(1).max(50).optional(),
     conversationId: z.uuid().optional(),

@@ -2,7 +2,8 @@ import type { DocumentRepository } from '@quarry/persistence';
 
 /**
  * Aborts a step's signal as soon as its document stops being `processing` (cancelled, deleted),
- * so long work (parsing, embedding) really stops instead of finishing for nobody.
+ * so long work (parsing, embedding) really stops instead of finishing for nobody; or at once, with
+ * `interrupt`, when the worker shuts down.
  */
 export class CancellationWatch {
   private readonly controller = new AbortController();
@@ -21,6 +22,10 @@ export class CancellationWatch {
 
   get signal(): AbortSignal {
     return this.controller.signal;
+  }
+
+  interrupt(reason: Error): void {
+    this.controller.abort(reason);
   }
 
   stop(): void {

@@ -1,5 +1,5 @@
 import type { IngestDocumentPayload, IngestionStage } from '@quarry/contracts';
-import type { DocumentEntity } from '@quarry/persistence';
+import type { DocumentEntity, FinishedAttempt } from '@quarry/persistence';
 
 /** What a step gets: the document, its payload, a cancellation signal and a progress reporter. */
 export interface StageInput {
@@ -8,10 +8,17 @@ export interface StageInput {
   signal: AbortSignal;
   /** Fraction of this step done, 0..1 (mapped onto the document's overall progress). */
   reportProgress: (fraction: number) => Promise<void>;
+  /**
+   * The attempt rows to write in the transaction that makes the step's output final, stamped now
+   * (the step has done its work when it asks): for a step with `commitsHistory`.
+   */
+  commitHistory: () => FinishedAttempt[];
 }
 
 export interface PipelineStage {
   readonly name: IngestionStage;
+  /** The step records its own completed attempt in its commit; the runner must not record it again. */
+  readonly commitsHistory?: boolean;
   run(input: StageInput): Promise<void>;
 }
 

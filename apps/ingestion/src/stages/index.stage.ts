@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { ErrorCode } from '@quarry/contracts';
 import { DomainError } from '@quarry/domain';
-import { ArtifactRepository, ChunkRepository, type DataSource, EmbeddingVersionChangedError, bytesToVector } from '@quarry/persistence';
+import { ArtifactRepository, ChunkRepository, type DataSource, EmbeddingVersionChangedError, type FinishedAttempt, bytesToVector } from '@quarry/persistence';
 import { DATA_SOURCE } from '@quarry/service-kit';
 import type { TextChunk } from '../chunking/document-chunker';
 import { EmbeddingTargetsService } from '../embedding/embedding-targets.service';
@@ -30,16 +30,22 @@ export class IndexStage implements PipelineStage {
     this.chunks = new ChunkRepository(dataSource);
   }
 
-  async run({ document, payload, signal }: StageInput): Promise<void> {
+  /** This step writes the attempt rows it is given in its commit (see StageInput.commitHistory). */
+  readonly commitsHistory = true;
+
+  async run({ document, payload, signal, commitHistory }: StageInput): Promise<void> {
     const chunks = (await this.artifacts.load(document.id, 'chunks', payload.sha256))?.data as TextChunk[] | undefined;
     const embeddings = await this.artifacts.load(document.id, 'embeddings', payload.sha256);
     if (!chunks || !embeddings?.bytes) throw new DomainError(ErrorCode.Internal, 'the embed step left no output');
     const vectors = unpackVectors(bytesToVector(embeddings.bytes), embeddings.data as Parameters<typeof unpackVectors>[1]);
-    await this.write(payload, chunks, vectors, signal);
+    await this.write(payload, chunks, vectors, signal, commitHistory());
   }
 
-  /** Stores chunks and vectors and marks the document indexed (false: it was cancelled or deleted). */
-  async write(payload: StageInput['payload'], chunks: TextChunk[], vectors: VersionedVectors, signal: AbortSignal): Promise<boolean> {
+  /**
+   * Stores chunks and vectors and marks the document indexed, with the steps' attempt rows in the
+   * same transaction (false: it was cancelled or deleted, and nothing was written).
+   */
+  async write(payload: StageInput['payload'], chunks: TextChunk[], vectors: VersionedVectors, signal: AbortSignal, history: FinishedAttempt[]): Promise<boolean> {
     let current = vectors;
     for (let attempt = 0; ; attempt++) {
       signal.throwIfAborted();
@@ -51,8 +57,11 @@ export class IndexStage implements PipelineStage {
           payload.documentId,
           current.model,
           chunks.map((chunk, index) => ({ ...chunk, embedding: current.active[index] })),
-          payload.sha256,
-          current.building && { versionId: current.building.versionId, vectors: current.building.vectors },
+          {
+            expectedSha256: payload.sha256,
+            building: current.building && { versionId: current.building.versionId, vectors: current.building.vectors },
+            history,
+          },
         );
       } catch (error) {
         // The versions switched between reading them and writing: read them again, once more.

@@ -1,50 +1,80 @@
 import { Inject, Injectable, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import { type Embedder, embedderForVersion } from '@quarry/llm';
 import type { Logger, ServiceMetrics } from '@quarry/observability';
-import { type ChunkForIndex, ChunkRepository, type DataSource, EmbeddingVersionRepository } from '@quarry/persistence';
-import type { SearchIndex } from '@quarry/search';
+import { ChunkRepository, type DataSource, EmbeddingVersionRepository } from '@quarry/persistence';
+import { type SearchIndex, loadInSlices } from '@quarry/search';
 import { DATA_SOURCE, LOGGER, METRICS, SERVICE_CONFIG } from '@quarry/service-kit';
 import type { RetrievalConfig } from '../config';
 import { QUERY_EMBEDDER, SEARCH_INDEX_FACTORY } from '../tokens';
+import { CoalescingRunner } from './coalescing-runner';
+import { IndexReconciler, type ReconciliationReport } from './index-reconciler';
+import { type IndexTarget, type ServedIndex, newTarget, replayFeed } from './index-target';
 
-// Background catch-up keeps an idle replica current; searches also catch up first (read-your-writes).
+export type { ServedIndex } from './index-target';
+
+// Background catch-up keeps an idle replica current, and keeps trying while Postgres is away.
 const BACKGROUND_SYNC_MS = 2000;
+/** Rows per page when an index is loaded from Postgres: bounds what a load holds besides the index. */
+const LOAD_PAGE_SIZE = 500;
+
+const DEFAULTS = { INDEX_RECONCILE_EVERY_MS: 60_000, INDEX_FRESHNESS_WAIT_MS: 250 } as const;
+
+export interface IndexSynchronizerSettings extends Pick<RetrievalConfig, 'EMBEDDING_API_KEY'>, Partial<Pick<RetrievalConfig, 'INDEX_RECONCILE_EVERY_MS' | 'INDEX_FRESHNESS_WAIT_MS'>> {
+  /** Rows per page of a full load (tests make it small). */
+  readonly loadPageSize?: number;
+}
 
 /** Makes an empty index for one embedding model (the embedded index, or a Qdrant collection). */
 export type SearchIndexFactory = (embedder: Embedder) => SearchIndex;
 
-/** What a search runs against: an index and the embedder of the version its vectors belong to. */
-export interface ServedIndex {
-  index: SearchIndex;
-  embedder: Embedder;
-}
+const TIMED_OUT = Symbol('timed out');
 
 /**
- * Keeps this replica's index equal to Postgres. At boot it loads every indexed chunk; then it replays
- * the `index_changes` log from its own watermark. Because each replica reads the log itself, any
- * number of replicas each see every new and deleted document, and a replica that was down simply
- * catches up. When a re-embedding switches the active embedding version, it builds a new index on
- * the new vectors in the background, keeps serving the old one meanwhile, and swaps in one step.
+ * Keeps this replica's index equal to Postgres. At boot it loads every indexed chunk, page by page
+ * and in time slices (the replica keeps answering health checks meanwhile); then it follows the
+ * `index_changes` feed from its own position (gapless: see ChunkRepository.changesAfter). Because
+ * each replica reads the feed itself, any number of replicas each see every new and deleted
+ * document, and a replica that was down simply catches up. A periodic reconciliation compares the
+ * index with Postgres and repairs what differs. When a re-embedding switches the active embedding
+ * version, it builds a new index on the new vectors in the background, keeps serving the old one
+ * meanwhile, and swaps in one step.
+ *
+ * Searches never depend on Postgres: they wait (briefly, bounded) for a catch-up only while the
+ * feed is healthy, so a document reported indexed is found by the next search, and answer from
+ * memory at once while Postgres is unreachable.
  */
 @Injectable()
 export class IndexSynchronizer implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly chunks: ChunkRepository;
   private readonly versions: EmbeddingVersionRepository;
-  private current!: ServedIndex & { watermark: bigint };
-  private inFlight: Promise<void> | undefined;
+  private readonly reconciler: IndexReconciler;
+  private readonly reconcileEveryMs: number;
+  private readonly freshnessWaitMs: number;
+  private readonly loadPageSize: number;
+  private current!: IndexTarget;
+  private readonly catchUps = new CoalescingRunner<void>(() => this.runCatchUp());
+  /** Replays and reconciliations of the served index run one at a time (reconciliation needs a still position). */
+  private exclusiveTail: Promise<unknown> = Promise.resolve();
+  private catchUpStartedAt: number | undefined;
+  private failingSince: number | undefined;
   private rebuilding: Promise<void> | undefined;
-  private timer: NodeJS.Timeout | undefined;
+  private reconciling: Promise<ReconciliationReport> | undefined;
+  private timers: NodeJS.Timeout[] = [];
 
   constructor(
     @Inject(DATA_SOURCE) dataSource: DataSource,
     @Inject(SEARCH_INDEX_FACTORY) private readonly createIndex: SearchIndexFactory,
     @Inject(QUERY_EMBEDDER) private readonly configuredEmbedder: Embedder,
-    @Inject(SERVICE_CONFIG) private readonly config: Pick<RetrievalConfig, 'EMBEDDING_API_KEY'>,
+    @Inject(SERVICE_CONFIG) private readonly config: IndexSynchronizerSettings,
     @Inject(LOGGER) private readonly logger: Logger,
     @Inject(METRICS) private readonly metrics: ServiceMetrics,
   ) {
     this.chunks = new ChunkRepository(dataSource);
     this.versions = new EmbeddingVersionRepository(dataSource);
+    this.reconciler = new IndexReconciler(this.chunks, logger, metrics);
+    this.reconcileEveryMs = config.INDEX_RECONCILE_EVERY_MS ?? DEFAULTS.INDEX_RECONCILE_EVERY_MS;
+    this.freshnessWaitMs = config.INDEX_FRESHNESS_WAIT_MS ?? DEFAULTS.INDEX_FRESHNESS_WAIT_MS;
+    this.loadPageSize = config.loadPageSize ?? LOAD_PAGE_SIZE;
   }
 
   /** The index and embedder searches use right now. */
@@ -55,26 +85,55 @@ export class IndexSynchronizer implements OnApplicationBootstrap, OnApplicationS
   async onApplicationBootstrap(): Promise<void> {
     this.current = await this.build(await this.activeEmbedder());
     this.publishSize();
-    this.timer = setInterval(() => {
-      this.tick().catch((error: unknown) => this.logger.warn('index catch-up failed', { error: (error as Error).message }));
-    }, BACKGROUND_SYNC_MS);
+    this.metrics.indexLastCatchUp.set(Date.now() / 1000);
+    this.timers = [
+      setInterval(() => void this.tick(), BACKGROUND_SYNC_MS),
+      setInterval(() => {
+        this.reconcile().catch((error: unknown) => this.logger.warn('index reconciliation failed', { error: messageOf(error) }));
+      }, this.reconcileEveryMs),
+    ];
   }
 
   onApplicationShutdown(): void {
-    clearInterval(this.timer);
+    for (const timer of this.timers) clearInterval(timer);
+    this.timers = [];
   }
 
-  /** Applies every change since the watermark. Concurrent callers share one run. */
+  /**
+   * Applies every committed change, in a run that starts after this call (so it covers whatever
+   * was committed before). Concurrent callers share runs. Rejects when Postgres cannot be read.
+   */
   catchUp(): Promise<void> {
-    this.inFlight ??= this.replay(this.current).finally(() => {
-      this.inFlight = undefined;
-    });
-    return this.inFlight;
+    return this.catchUps.run();
   }
 
-  private async tick(): Promise<void> {
-    await this.catchUp();
-    await this.checkVersion();
+  /**
+   * What a search waits for before it runs: a catch-up — read-your-writes — but bounded by
+   * INDEX_FRESHNESS_WAIT_MS, and not at all while the feed is failing (the last catch-up failed, or
+   * one has been under way longer than the bound): the index is in memory, and the background
+   * catch-up keeps trying. Never throws.
+   */
+  async awaitFreshness(): Promise<void> {
+    if (this.freshnessWaitMs === 0 || !this.feedHealthy()) return;
+    try {
+      await beforeDeadline(this.catchUp(), performance.now() + this.freshnessWaitMs);
+    } catch {
+      // Counted and logged by the catch-up; this search answers from memory.
+    }
+  }
+
+  /** Compares the served index with Postgres and repairs differences (see IndexReconciler). */
+  reconcile(): Promise<ReconciliationReport> {
+    this.reconciling ??= this.exclusive(async () => {
+      const target = this.current;
+      // Current first: fewer changes are in flight (and the ones that are get left out).
+      await replayFeed(this.chunks, target);
+      return this.reconciler.reconcile(target);
+    }).finally(() => {
+      this.reconciling = undefined;
+      this.publishSize();
+    });
+    return this.reconciling;
   }
 
   /** Starts (or joins) the switch to the active embedding version if it is not the one served. */
@@ -88,6 +147,55 @@ export class IndexSynchronizer implements OnApplicationBootstrap, OnApplicationS
     await this.rebuilding;
   }
 
+  private async tick(): Promise<void> {
+    try {
+      await this.catchUp();
+    } catch {
+      return; // counted and logged by the catch-up; the next tick tries again
+    }
+    await this.checkVersion().catch((error: unknown) => this.logger.warn('embedding version check failed', { error: messageOf(error) }));
+  }
+
+  private async runCatchUp(): Promise<void> {
+    // Counted from before the lock: behind a long reconciliation, later searches stop waiting too.
+    this.catchUpStartedAt = performance.now();
+    try {
+      await this.exclusive(() => replayFeed(this.chunks, this.current));
+      this.catchUpSucceeded();
+    } catch (error) {
+      this.catchUpFailed(error);
+      throw error;
+    } finally {
+      this.catchUpStartedAt = undefined;
+      this.publishSize();
+    }
+  }
+
+  private feedHealthy(): boolean {
+    if (this.failingSince !== undefined) return false;
+    return this.catchUpStartedAt === undefined || performance.now() - this.catchUpStartedAt <= this.freshnessWaitMs;
+  }
+
+  private catchUpSucceeded(): void {
+    this.metrics.indexLastCatchUp.set(Date.now() / 1000);
+    if (this.failingSince === undefined) return;
+    this.logger.info('index catch-up works again', { failedForMs: Math.round(performance.now() - this.failingSince) });
+    this.failingSince = undefined;
+  }
+
+  private catchUpFailed(error: unknown): void {
+    this.metrics.indexCatchUpFailures.inc();
+    if (this.failingSince !== undefined) return; // said once per outage, counted every time
+    this.failingSince = performance.now();
+    this.logger.warn('index catch-up failed: searches are answered from memory until it works again', { error: messageOf(error) });
+  }
+
+  private exclusive<T>(work: () => Promise<T>): Promise<T> {
+    const run = this.exclusiveTail.then(work, work);
+    this.exclusiveTail = run.catch(() => undefined);
+    return run;
+  }
+
   private async switchTo(embedder: Embedder): Promise<void> {
     const started = performance.now();
     this.logger.info('embedding version changed: building the new index while serving the old one', { from: this.current.embedder.model, to: embedder.model });
@@ -97,40 +205,19 @@ export class IndexSynchronizer implements OnApplicationBootstrap, OnApplicationS
     this.logger.info('switched to the new index', { model: embedder.model, ms: Math.round(performance.now() - started) });
   }
 
-  /** A complete index for one embedding model, from Postgres. */
-  private async build(embedder: Embedder): Promise<ServedIndex & { watermark: bigint }> {
+  /**
+   * A complete index for one embedding model, from Postgres. The feed position is taken BEFORE the
+   * load (see ChunkRepository.feedStart): changes committed while loading are replayed afterwards.
+   * The load is page by page (only one page of rows held) and in time slices.
+   */
+  private async build(embedder: Embedder): Promise<IndexTarget> {
     const started = performance.now();
     const index = this.createIndex(embedder);
-    // Take the watermark first: changes made while loading are replayed afterwards (replay is idempotent).
-    const target = { index, embedder, watermark: await this.chunks.latestChangeSeq() };
-    const all: ChunkForIndex[] = [];
-    for await (const page of this.chunks.allIndexedChunks()) all.push(...page.filter((chunk) => chunk.embeddingModel === embedder.model));
-    const byDocument = groupByDocument(all);
-    for (const [documentId, chunks] of byDocument) await index.upsertDocumentChunks(chunks[0].tenantId, documentId, chunks);
-    await this.replay(target);
-    this.logger.info('index loaded from Postgres', { model: embedder.model, documents: byDocument.size, ...index.stats(), ms: Math.round(performance.now() - started) });
+    const target = newTarget({ index, embedder }, await this.chunks.feedStart());
+    const loaded = await loadInSlices(index, this.chunks.indexedChunkPages(embedder.model, this.loadPageSize));
+    await replayFeed(this.chunks, target);
+    this.logger.info('index loaded from Postgres', { model: embedder.model, ...loaded, ...index.stats(), ms: Math.round(performance.now() - started) });
     return target;
-  }
-
-  private async replay(target: ServedIndex & { watermark: bigint }): Promise<void> {
-    for (;;) {
-      const changes = await this.chunks.changesSince(target.watermark);
-      if (changes.length === 0) return;
-      // Only the last change of each document matters; an upsert reloads the document's current chunks.
-      const latest = new Map(changes.map((change) => [change.documentId, change]));
-      const upserts = [...latest.values()].filter((change) => change.kind === 'upsert');
-      // Chunks embedded for another version belong to the index that version's switch builds.
-      const loaded = groupByDocument(
-        (await this.chunks.chunksOfDocuments(upserts.map((change) => change.documentId))).filter((chunk) => chunk.embeddingModel === target.embedder.model),
-      );
-      for (const change of latest.values()) {
-        const chunks = loaded.get(change.documentId) ?? [];
-        if (change.kind === 'upsert' && chunks.length > 0) await target.index.upsertDocumentChunks(change.tenantId, change.documentId, chunks);
-        else await target.index.removeDocument(change.tenantId, change.documentId);
-      }
-      target.watermark = changes[changes.length - 1].seq;
-      if (target === this.current) this.publishSize();
-    }
   }
 
   /** The embedder of the active version; the configured one until ingestion has recorded a version. */
@@ -143,16 +230,23 @@ export class IndexSynchronizer implements OnApplicationBootstrap, OnApplicationS
   }
 
   private publishSize(): void {
-    this.metrics.indexChunks.set(this.current.index.stats().chunks);
+    if (this.current) this.metrics.indexChunks.set(this.current.index.stats().chunks);
   }
 }
 
-function groupByDocument(chunks: ChunkForIndex[]): Map<string, ChunkForIndex[]> {
-  const byDocument = new Map<string, ChunkForIndex[]>();
-  for (const chunk of chunks) {
-    const list = byDocument.get(chunk.documentId) ?? [];
-    list.push(chunk);
-    byDocument.set(chunk.documentId, list);
+/** The promise's value, or TIMED_OUT once `deadline` (performance.now() time) passes; a later rejection is ignored. */
+async function beforeDeadline<T>(promise: Promise<T>, deadline: number): Promise<T | typeof TIMED_OUT> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<typeof TIMED_OUT>((resolve) => {
+    timer = setTimeout(() => resolve(TIMED_OUT), Math.max(0, deadline - performance.now()));
+  });
+  try {
+    return await Promise.race([promise, timeout]);
+  } finally {
+    clearTimeout(timer);
   }
-  return byDocument;
+}
+
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
 }

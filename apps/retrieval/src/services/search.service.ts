@@ -3,7 +3,7 @@ import type { SearchChunksReply } from '@quarry/contracts';
 import { type FusionOptions, type RetrievalMode, type SearchFilters, fuseVariantRankings, variantSearchDepth } from '@quarry/search';
 import { IndexSynchronizer } from './index-synchronizer.service';
 
-/** Hybrid search for one tenant: catch up with Postgres, embed the query, ask the index. */
+/** Hybrid search for one tenant: catch up with Postgres (bounded), embed the query, ask the index. */
 @Injectable()
 export class SearchService {
   constructor(private readonly synchronizer: IndexSynchronizer) {}
@@ -24,7 +24,8 @@ export class SearchService {
     const phrasings = [request.query, ...(request.variants ?? [])];
     // One embedding call for all phrasings: a remote embedder batches them in one HTTP request.
     const embedding = request.mode === 'lexical' ? Promise.resolve(phrasings.map(() => new Float32Array(0))) : embedder.embed(phrasings);
-    const [vectors] = await Promise.all([embedding, this.synchronizer.catchUp()]);
+    // Read-your-writes, bounded: never a reason for a search to fail or to hang on Postgres.
+    const [vectors] = await Promise.all([embedding, this.synchronizer.awaitFreshness()]);
     const depth = phrasings.length > 1 ? variantSearchDepth(request.topK) : request.topK;
     const rankings = await Promise.all(
       phrasings.map(async (text, position) =>

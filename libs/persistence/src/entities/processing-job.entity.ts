@@ -1,6 +1,11 @@
 import { Column, CreateDateColumn, Entity, PrimaryGeneratedColumn } from 'typeorm';
 
-export type ProcessingJobStatus = 'active' | 'completed' | 'failed';
+/**
+ * `failed`: the step threw because of the document or a bug, and counts towards giving up on it.
+ * `interrupted`: something else stopped it (a Postgres or Redis outage, a cancellation, a worker
+ * shutting down); it does not count.
+ */
+export type ProcessingJobStatus = 'active' | 'completed' | 'failed' | 'interrupted';
 
 /** One attempt of a pipeline job on a document, for the API and for operators. */
 @Entity({ name: 'processing_jobs' })

@@ -22,6 +22,15 @@ export class ArtifactRepository {
     return artifact && artifact.sha256 === sha256 ? artifact : null;
   }
 
+  /** Which step outputs exist for this content (without reading them: they can be large). */
+  async kinds(documentId: string, sha256: string): Promise<Set<ArtifactKind>> {
+    const rows: Array<{ kind: ArtifactKind }> = await this.dataSource.query(
+      'SELECT kind FROM document_artifacts WHERE document_id = $1 AND sha256 = $2',
+      [documentId, sha256],
+    );
+    return new Set(rows.map((row) => row.kind));
+  }
+
   async deleteAll(documentId: string): Promise<void> {
     await this.dataSource.getRepository(DocumentArtifactEntity).delete({ documentId });
   }

@@ -1,10 +1,11 @@
-import type { DataSource } from 'typeorm';
+import type { DataSource, EntityManager } from 'typeorm';
 import type { QueryDeepPartialEntity } from 'typeorm/query-builder/QueryPartialEntity';
 import { ChunkEntity } from '../entities/chunk.entity';
 import { DocumentArtifactEntity } from '../entities/document-artifact.entity';
 import { DocumentEntity } from '../entities/document.entity';
 import { IndexChangeEntity } from '../entities/index-change.entity';
 import { EmbeddingVersionRepository } from './embedding-version.repository';
+import { type FinishedAttempt, ProcessingJobRepository } from './processing-job.repository';
 import { bytesToVector, vectorToBytes } from './vector-bytes';
 
 export interface NewChunk {
@@ -42,11 +43,39 @@ export class EmbeddingVersionChangedError extends Error {
   override readonly name = 'EmbeddingVersionChangedError';
 }
 
-export interface IndexChange {
-  seq: bigint;
+/**
+ * A position in the index change feed, which is ordered by (txId, seq): a reader that holds this
+ * position has applied every change at or below it (see `ChunkRepository.changesAfter`).
+ */
+export interface FeedPosition {
+  readonly txId: bigint;
+  readonly seq: bigint;
+}
+
+export interface IndexChange extends FeedPosition {
   tenantId: string;
   documentId: string;
   kind: 'upsert' | 'delete';
+}
+
+export interface FeedPage {
+  /** Changes after the position whose transactions have all ended, in feed order: a reader may move past them. */
+  settled: IndexChange[];
+  /** Committed changes after those, not settled yet (an older transaction is still running): apply early at most, never move past. */
+  unsettled: IndexChange[];
+  /** The page was full of settled changes: more may follow. */
+  more: boolean;
+}
+
+export interface PendingDocument {
+  tenantId: string;
+  documentId: string;
+}
+
+/** Indexed chunks per tenant (or per document), without the documents that have changes in flight. */
+export interface IndexedCounts {
+  counts: Map<string, number>;
+  pending: PendingDocument[];
 }
 
 interface ChunkRow {
@@ -73,7 +102,9 @@ export class ChunkRepository {
 
   /**
    * Replaces a document's chunks, marks it indexed and appends an index change, atomically: readers
-   * see the old chunks or the new ones, never a mix, and a retry of the step is harmless.
+   * see the old chunks or the new ones, never a mix, and a retry of the step is harmless. The steps'
+   * attempt rows (`history`) are written in the same transaction, so a process killed right after
+   * the commit cannot leave an indexed document without its processing history.
    * Returns false (writing nothing) when the document was deleted meanwhile.
    */
   async replaceDocumentChunks(
@@ -81,9 +112,9 @@ export class ChunkRepository {
     documentId: string,
     embeddingModel: string,
     chunks: NewChunk[],
-    expectedSha256?: string,
-    building?: BuildingVectors,
+    options: { expectedSha256?: string; building?: BuildingVectors; history?: FinishedAttempt[] } = {},
   ): Promise<boolean> {
+    const { expectedSha256, building, history = [] } = options;
     return this.dataSource.transaction(async (manager) => {
       // Shares the embedding versions with a concurrent switch: either this write lands before the
       // switch (and its building vectors move with everything else) or after it (and it must use the
@@ -133,37 +164,172 @@ export class ChunkRepository {
       );
       await manager.delete(DocumentArtifactEntity, { documentId });
       await manager.insert(IndexChangeEntity, { tenantId, documentId, kind: 'upsert' });
+      await new ProcessingJobRepository(this.dataSource).recordMany(history, manager);
       return true;
     });
   }
 
-  /** The newest change sequence number; a replica that loaded everything starts from here. */
-  async latestChangeSeq(): Promise<bigint> {
-    const rows: Array<{ seq: string | null }> = await this.dataSource.query('SELECT max(seq)::text AS seq FROM index_changes');
-    return BigInt(rows[0]?.seq ?? '0');
+  /**
+   * Where a replica that is about to load every indexed chunk starts reading the change feed: just
+   * below the oldest transaction still running. Every transaction below it has ended, so the load
+   * (which starts afterwards) sees all their writes; changes of the transactions from there on are
+   * replayed after the load, whether or not the load saw them — replay is idempotent (an upsert
+   * reloads the document's current chunks).
+   */
+  async feedStart(): Promise<FeedPosition> {
+    const rows: Array<{ xmin: string }> = await this.dataSource.query('SELECT pg_snapshot_xmin(pg_current_snapshot())::text AS xmin');
+    // seq starts at 1, so (xmin, 0) lies below every change of transaction xmin and above all older ones.
+    return { txId: BigInt(rows[0].xmin), seq: 0n };
   }
 
-  async changesSince(seq: bigint, limit = 1000): Promise<IndexChange[]> {
-    const rows: Array<{ seq: string; tenant_id: string; document_id: string; kind: 'upsert' | 'delete' }> = await this.dataSource.query(
-      'SELECT seq::text AS seq, tenant_id, document_id, kind FROM index_changes WHERE seq > $1 ORDER BY seq LIMIT $2',
-      [seq.toString(), limit],
+  /**
+   * The next changes after `position`, in feed order (tx_id, seq), split into the settled ones —
+   * which no change can ever come before again, so a reader may move its position past them — and
+   * the committed ones that are not settled yet.
+   *
+   * Why not `seq > watermark`: a sequence number is drawn when a transaction writes its change, not
+   * when it commits, so a smaller seq can commit after a larger one has been read — and be skipped
+   * for good. Instead each change carries the id of its transaction (tx_id, xid8), and a change is
+   * settled when its transaction lies below the snapshot's xmin (the oldest transaction still
+   * running). Every transaction below xmin has ended: whatever it wrote is visible now, and no
+   * transaction still running or started later can get an id below xmin. So once a reader's
+   * position has passed a settled change, nothing can ever appear below it.
+   *
+   * A committed change of a transaction at or above xmin is visible but not settled: an older
+   * transaction still running may yet commit a change that sorts before it. Such changes come in
+   * `unsettled`: a reader may apply them early (for read-your-writes, when applying is idempotent)
+   * but must not move its position past them; it reads them again once they are settled.
+   * Transaction ids are cluster-wide, so a long write transaction anywhere on the Postgres cluster
+   * (another database included) keeps changes unsettled for as long as it runs — it delays, never
+   * loses, them.
+   *
+   * Settled changes sort before unsettled ones (their tx_id is lower), so a page that holds an
+   * unsettled change holds every settled one; `more` says a page was full of settled changes.
+   */
+  async changesAfter(position: FeedPosition, limit = 500): Promise<FeedPage> {
+    const rows: Array<{
+      tx_id: string | null;
+      seq: string | null;
+      tenant_id: string | null;
+      document_id: string | null;
+      kind: 'upsert' | 'delete' | null;
+      settled: boolean | null;
+    }> = await this.dataSource.query(
+      // One statement: the page and the xmin that splits it come from one snapshot.
+      `SELECT c.tx_id::text AS tx_id, c.seq::text AS seq, c.tenant_id, c.document_id, c.kind, c.tx_id < h.xmin AS settled
+       FROM (SELECT pg_snapshot_xmin(pg_current_snapshot()) AS xmin) h
+       JOIN LATERAL (
+         SELECT tx_id, seq, tenant_id, document_id, kind FROM index_changes
+         WHERE (tx_id, seq) > ($1::xid8, $2::bigint)
+         ORDER BY tx_id, seq LIMIT $3
+       ) c ON true
+       ORDER BY c.tx_id, c.seq`,
+      [position.txId.toString(), position.seq.toString(), limit],
     );
-    return rows.map((row) => ({ seq: BigInt(row.seq), tenantId: row.tenant_id, documentId: row.document_id, kind: row.kind }));
+    const page: FeedPage = { settled: [], unsettled: [], more: false };
+    for (const row of rows) {
+      const change: IndexChange = {
+        txId: BigInt(row.tx_id as string),
+        seq: BigInt(row.seq as string),
+        tenantId: row.tenant_id as string,
+        documentId: row.document_id as string,
+        kind: row.kind as 'upsert' | 'delete',
+      };
+      (row.settled ? page.settled : page.unsettled).push(change);
+    }
+    page.more = page.settled.length === limit;
+    return page;
   }
 
-  /** Pages through every chunk of every indexed document, keyed by chunk id, for an index rebuild. */
-  async *allIndexedChunks(pageSize = 2000): AsyncGenerator<ChunkForIndex[]> {
-    let after = '00000000-0000-0000-0000-000000000000';
+  /**
+   * Every chunk of every indexed document embedded with `embeddingModel`, page by page, so a full
+   * load never holds more than one page of rows. Keyset pagination on (document_id, ordinal) — the
+   * unique index of chunks — keeps each page one index range scan and a document's chunks contiguous.
+   * A document may span two pages; a document replaced between two pages can come out mixed, but
+   * that replacement is a change in the feed, which the loader replays afterwards.
+   */
+  async *indexedChunkPages(embeddingModel: string, pageSize = 500): AsyncGenerator<ChunkForIndex[]> {
+    let after: { documentId: string; ordinal: number } | undefined;
     for (;;) {
       const rows: ChunkRow[] = await this.dataSource.query(
         `SELECT ${CHUNK_FOR_INDEX_COLUMNS} FROM chunks c JOIN documents d ON d.id = c.document_id
-         WHERE d.status = 'indexed' AND c.id > $1 ORDER BY c.id LIMIT $2`,
-        [after, pageSize],
+         WHERE d.status = 'indexed' AND c.embedding_model = $1 AND (c.document_id, c.ordinal) > ($2::uuid, $3::int)
+         ORDER BY c.document_id, c.ordinal LIMIT $4`,
+        [embeddingModel, after?.documentId ?? '00000000-0000-0000-0000-000000000000', after?.ordinal ?? -1, pageSize],
       );
       if (rows.length === 0) return;
       yield rows.map(toChunkForIndex);
-      after = rows[rows.length - 1].chunk_id;
+      if (rows.length < pageSize) return;
+      const last = rows[rows.length - 1];
+      after = { documentId: last.document_id, ordinal: last.ordinal };
     }
+  }
+
+  /** The current chunks of the given documents (each named with its tenant) embedded with `embeddingModel`. */
+  async indexedChunksOf(documents: ReadonlyArray<{ tenantId: string; documentId: string }>, embeddingModel: string): Promise<ChunkForIndex[]> {
+    if (documents.length === 0) return [];
+    const rows: ChunkRow[] = await this.dataSource.query(
+      `SELECT ${CHUNK_FOR_INDEX_COLUMNS} FROM chunks c JOIN documents d ON d.id = c.document_id
+       JOIN unnest($1::text[], $2::uuid[]) AS wanted(tenant_id, document_id) ON wanted.document_id = c.document_id AND wanted.tenant_id = c.tenant_id
+       WHERE d.status = 'indexed' AND c.embedding_model = $3 ORDER BY c.document_id, c.ordinal`,
+      [documents.map((document) => document.tenantId), documents.map((document) => document.documentId), embeddingModel],
+    );
+    return rows.map(toChunkForIndex);
+  }
+
+  /**
+   * What an index of `embeddingModel` that has applied the feed up to `position` should hold, per
+   * tenant — for reconciliation. Documents with changes after `position` are still on their way to
+   * the replica: they are listed in `pending` and left out of the counts, so a change in flight is
+   * not taken for drift. Read in one snapshot (repeatable read), so counts and pending agree.
+   * `counts` lists every tenant Quarry knows (0 for a tenant without indexed chunks).
+   */
+  async indexedCountsByTenant(embeddingModel: string, position: FeedPosition): Promise<IndexedCounts> {
+    return this.inOneSnapshot(async (manager) => {
+      const pending = await this.pendingDocuments(manager, position);
+      const rows: Array<{ tenant_id: string; chunks: number }> = await manager.query(
+        `WITH pending AS (SELECT DISTINCT document_id FROM index_changes WHERE (tx_id, seq) > ($2::xid8, $3::bigint))
+         SELECT t.id AS tenant_id, coalesce(counted.chunks, 0)::int AS chunks
+         FROM tenants t LEFT JOIN (
+           SELECT c.tenant_id, count(*) AS chunks FROM chunks c JOIN documents d ON d.id = c.document_id
+           WHERE d.status = 'indexed' AND c.embedding_model = $1 AND c.document_id NOT IN (SELECT document_id FROM pending)
+           GROUP BY c.tenant_id
+         ) counted ON counted.tenant_id = t.id`,
+        [embeddingModel, position.txId.toString(), position.seq.toString()],
+      );
+      return { counts: new Map(rows.map((row) => [row.tenant_id, row.chunks])), pending };
+    });
+  }
+
+  /** `indexedCountsByTenant` for the documents of one tenant: chunks per indexed document, pending ones left out. */
+  async indexedCountsByDocument(tenantId: string, embeddingModel: string, position: FeedPosition): Promise<IndexedCounts> {
+    return this.inOneSnapshot(async (manager) => {
+      const pending = await this.pendingDocuments(manager, position, tenantId);
+      const rows: Array<{ document_id: string; chunks: number }> = await manager.query(
+        `SELECT c.document_id, count(*)::int AS chunks FROM chunks c JOIN documents d ON d.id = c.document_id
+         WHERE c.tenant_id = $1 AND d.status = 'indexed' AND c.embedding_model = $2
+           AND c.document_id NOT IN (SELECT document_id FROM index_changes WHERE tenant_id = $1 AND (tx_id, seq) > ($3::xid8, $4::bigint))
+         GROUP BY c.document_id`,
+        [tenantId, embeddingModel, position.txId.toString(), position.seq.toString()],
+      );
+      return { counts: new Map(rows.map((row) => [row.document_id, row.chunks])), pending };
+    });
+  }
+
+  private async pendingDocuments(manager: EntityManager, position: FeedPosition, tenantId?: string): Promise<PendingDocument[]> {
+    const rows: Array<{ tenant_id: string; document_id: string }> = await manager.query(
+      `SELECT DISTINCT tenant_id, document_id FROM index_changes
+       WHERE (tx_id, seq) > ($1::xid8, $2::bigint) AND ($3::text IS NULL OR tenant_id = $3)`,
+      [position.txId.toString(), position.seq.toString(), tenantId ?? null],
+    );
+    return rows.map((row) => ({ tenantId: row.tenant_id, documentId: row.document_id }));
+  }
+
+  private inOneSnapshot<T>(work: (manager: EntityManager) => Promise<T>): Promise<T> {
+    return this.dataSource.transaction('REPEATABLE READ', async (manager) => {
+      await manager.query('SET TRANSACTION READ ONLY');
+      return work(manager);
+    });
   }
 
   async chunksOfDocuments(documentIds: string[]): Promise<ChunkForIndex[]> {

@@ -38,6 +38,44 @@ export interface DocumentPage {
   total: number;
 }
 
+/** A live document the reconciler looks at, with its place in the scan. */
+export interface StuckDocument {
+  id: string;
+  tenantId: string;
+  sha256: string;
+  status: DocumentStatus;
+  stage: string | null;
+  /** Keyset position (exact to the microsecond): pass a page's last one as `after` for the next page. */
+  position: StuckPosition;
+}
+
+export interface StuckPosition {
+  updatedAt: string;
+  id: string;
+}
+
+/** Where a document is in the pipeline: what progress streams watch. */
+export interface DocumentProgress {
+  id: string;
+  tenantId: string;
+  status: DocumentStatus;
+  stage: string | null;
+  progress: number;
+  error: string | null;
+  updatedAt: Date;
+}
+
+/** What a watcher last saw of a document (`status` null: nothing yet, so any state counts as a change). */
+export interface KnownProgress {
+  tenantId: string;
+  id: string;
+  status: DocumentStatus | null;
+  stage: string | null;
+  progress: number;
+}
+
+export type ProgressChange = ({ gone: false } & DocumentProgress) | { gone: true; id: string; tenantId: string };
+
 /** Documents and their stored bytes. */
 export class DocumentRepository {
   constructor(private readonly dataSource: DataSource) {}
@@ -143,6 +181,49 @@ export class DocumentRepository {
     return rows[0]?.status;
   }
 
+  /**
+   * Of the given documents (each of its own tenant), those whose status, stage or progress differ
+   * from what the caller knows, with their current fields, and those that are gone (deleted, or
+   * not the tenant's): one statement for any number of documents, comparing in the database, so
+   * nothing comes back while nothing changes (a gateway polls every watched document with it).
+   */
+  async progressChanges(known: readonly KnownProgress[]): Promise<ProgressChange[]> {
+    if (known.length === 0) return [];
+    // One JSON parameter: serialising thousands of array elements one by one costs the caller more
+    // than the query does.
+    const watched = JSON.stringify(known.map((item) => ({ t: item.tenantId, i: item.id, s: item.status, g: item.stage, p: item.progress })));
+    const rows: Array<{
+      id: string;
+      tenant_id: string;
+      gone: boolean;
+      status: DocumentStatus;
+      stage: string | null;
+      progress: number;
+      error: string | null;
+      updated_at: Date;
+    }> = await this.dataSource.query(
+      `SELECT w.i AS id, w.t AS tenant_id, d.id IS NULL AS gone, d.status, d.stage, d.progress, d.error, d.updated_at
+       FROM json_to_recordset($1::json) AS w(t text, i uuid, s text, g text, p int)
+       LEFT JOIN documents d ON d.id = w.i AND d.tenant_id = w.t
+       WHERE d.id IS NULL OR (d.status, d.stage, d.progress) IS DISTINCT FROM (w.s, w.g, w.p)`,
+      [watched],
+    );
+    return rows.map((row) =>
+      row.gone
+        ? { gone: true, id: row.id, tenantId: row.tenant_id }
+        : {
+            gone: false,
+            id: row.id,
+            tenantId: row.tenant_id,
+            status: row.status,
+            stage: row.stage,
+            progress: row.progress,
+            error: row.error,
+            updatedAt: row.updated_at,
+          },
+    );
+  }
+
   /** Marks a live document failed with a readable reason; a cancelled or indexed one stays as it is. */
   async markFailed(id: string, error: string): Promise<boolean> {
     const result = await this.dataSource
@@ -180,16 +261,30 @@ export class DocumentRepository {
     await this.dataSource.getRepository(DocumentEntity).update({ id }, { analysis: analysis as QueryDeepPartialEntity<Record<string, unknown>> });
   }
 
-  /** Documents still queued or processing whose row has not changed for `seconds` (crash, lost job). */
-  findStuck(seconds: number, limit = 500): Promise<DocumentEntity[]> {
-    return this.dataSource
-      .getRepository(DocumentEntity)
-      .createQueryBuilder('d')
-      .where('d.status IN (:...live)', { live: ['queued', 'processing'] })
-      .andWhere(`d.updated_at < now() - make_interval(secs => :seconds)`, { seconds })
-      .orderBy('d.updated_at', 'ASC')
-      .limit(limit)
-      .getMany();
+  /**
+   * Documents still queued or processing whose row has not changed for `seconds` (crash, lost job),
+   * oldest first, a page at a time: keyset paging by (updated_at, id), so a scan reaches every
+   * candidate however many there are (an offset would skip or repeat rows that move meanwhile).
+   */
+  async findStuck(seconds: number, options: { limit?: number; after?: StuckPosition } = {}): Promise<StuckDocument[]> {
+    const { limit = 500, after } = options;
+    const rows: Array<{ id: string; tenant_id: string; sha256: string; status: DocumentStatus; stage: string | null; updated_at: string }> =
+      await this.dataSource.query(
+        `SELECT id, tenant_id, sha256, status, stage, updated_at::text AS updated_at FROM documents
+         WHERE status IN ('queued', 'processing') AND updated_at < now() - make_interval(secs => $1)
+           AND ($2::timestamptz IS NULL OR (updated_at, id) > ($2::timestamptz, $3::uuid))
+         ORDER BY updated_at, id
+         LIMIT $4`,
+        [seconds, after?.updatedAt ?? null, after?.id ?? null, limit],
+      );
+    return rows.map((row) => ({
+      id: row.id,
+      tenantId: row.tenant_id,
+      sha256: row.sha256.trim(),
+      status: row.status,
+      stage: row.stage,
+      position: { updatedAt: row.updated_at, id: row.id },
+    }));
   }
 
   /** Marks a live document as looked at now, so the reconciler does not re-drive it again at once. */
@@ -204,6 +299,15 @@ export class DocumentRepository {
       [tenantId],
     );
     return Number(rows[0]?.count ?? 0);
+  }
+
+  /**
+   * Removes documents of an upload that could not be queued (never processed, so nothing else refers
+   * to them): the client is told the upload failed, and its retry must find no trace of it.
+   */
+  async discardUnqueued(tenantId: string, ids: string[]): Promise<void> {
+    if (ids.length === 0) return;
+    await this.dataSource.query(`DELETE FROM documents WHERE tenant_id = $1 AND id = ANY($2::uuid[]) AND status = 'queued'`, [tenantId, ids]);
   }
 
   /** Deletes the document, its bytes and chunks, and tells every retrieval replica to drop it. */

@@ -1,4 +1,4 @@
-import type { DataSource } from 'typeorm';
+import type { DataSource, EntityManager } from 'typeorm';
 import { ProcessingJobEntity } from '../entities/processing-job.entity';
 
 export interface FinishedAttempt {
@@ -8,8 +8,16 @@ export interface FinishedAttempt {
   attempt: number;
   correlationId?: string;
   startedAt: Date;
-  status: 'completed' | 'failed';
+  /** When it ended; now unless recorded after the fact. */
+  finishedAt?: Date;
+  status: 'completed' | 'failed' | 'interrupted';
   error?: string;
+}
+
+/** The real failures of one step of a document (interruptions left out). */
+export interface StepFailures {
+  count: number;
+  lastError: string | null;
 }
 
 /** A row per attempt of a pipeline job, so the API can show what happened to a document. */
@@ -21,10 +29,10 @@ export class ProcessingJobRepository {
     return this.recordMany([input]);
   }
 
-  /** Several finished attempts in one write. */
-  async recordMany(inputs: FinishedAttempt[]): Promise<void> {
+  /** Several finished attempts in one write (inside the caller's transaction when given one). */
+  async recordMany(inputs: FinishedAttempt[], manager: EntityManager = this.dataSource.manager): Promise<void> {
     if (inputs.length === 0) return;
-    await this.dataSource.getRepository(ProcessingJobEntity).insert(
+    await manager.getRepository(ProcessingJobEntity).insert(
       inputs.map((input) => ({
         documentId: input.documentId,
         queueJobId: input.queueJobId,
@@ -34,14 +42,54 @@ export class ProcessingJobRepository {
         error: input.error?.slice(0, 2000) ?? null,
         correlationId: input.correlationId ?? null,
         startedAt: input.startedAt,
-        finishedAt: new Date(),
+        finishedAt: input.finishedAt ?? new Date(),
       })),
     );
   }
 
-  /** How many attempts a step has had on a document (to give up on one that keeps crashing workers). */
-  async attemptCount(documentId: string, kind: string): Promise<number> {
-    return this.dataSource.getRepository(ProcessingJobEntity).countBy({ documentId, kind });
+  /**
+   * Records an attempt learned about after the fact (a job BullMQ failed because its workers kept
+   * dying), unless the same attempt — same job, step and start time — is recorded already: several
+   * reconcilers may see the same failed job. True when it wrote the row.
+   */
+  async recordOnce(input: FinishedAttempt): Promise<boolean> {
+    const rows: unknown[] = await this.dataSource.query(
+      `INSERT INTO processing_jobs (document_id, queue_job_id, kind, attempt, status, error, correlation_id, started_at, finished_at)
+       SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9
+       WHERE NOT EXISTS (SELECT 1 FROM processing_jobs WHERE document_id = $1 AND queue_job_id = $2 AND kind = $3 AND started_at = $8)
+       RETURNING id`,
+      [
+        input.documentId,
+        input.queueJobId,
+        input.kind,
+        input.attempt,
+        input.status,
+        input.error?.slice(0, 2000) ?? null,
+        input.correlationId ?? null,
+        input.startedAt,
+        input.finishedAt ?? new Date(),
+      ],
+    );
+    return rows.length > 0;
+  }
+
+  /** How often a step really failed on a document (to give up on one that keeps failing). */
+  async failures(documentId: string, kind: string): Promise<StepFailures> {
+    const rows: Array<{ count: number; last_error: string | null }> = await this.dataSource.query(
+      `SELECT count(*)::int AS count, (array_agg(error ORDER BY finished_at DESC NULLS LAST))[1] AS last_error
+       FROM processing_jobs WHERE document_id = $1 AND kind = $2 AND status = 'failed'`,
+      [documentId, kind],
+    );
+    return { count: rows[0]?.count ?? 0, lastError: rows[0]?.last_error ?? null };
+  }
+
+  /** The steps that have a completed attempt on record for a document. */
+  async completedKinds(documentId: string): Promise<Set<string>> {
+    const rows: Array<{ kind: string }> = await this.dataSource.query(
+      `SELECT DISTINCT kind FROM processing_jobs WHERE document_id = $1 AND status = 'completed'`,
+      [documentId],
+    );
+    return new Set(rows.map((row) => row.kind));
   }
 
   forDocument(documentId: string): Promise<ProcessingJobEntity[]> {

@@ -54,6 +54,11 @@ export interface QdrantSearchIndexOptions {
 
 export const DEFAULT_QDRANT_OPTIONS = { upsertBatchSize: 256, timeoutMs: 30_000 } as const;
 
+/** Count requests in flight at once during a reconciliation. */
+const COUNT_CONCURRENCY = 4;
+/** Documents per tenant asked for in a first facet request (grown eightfold while answers fill it). */
+const FACET_FIRST_LIMIT = 1024;
+
 type QueryRequest = Schemas['QueryRequest'];
 type Side = 'lexical' | 'dense' | 'fused';
 
@@ -85,7 +90,9 @@ type Side = 'lexical' | 'dense' | 'fused';
  *   missing or partly written, and a failure in between leaves it partial until the retry (the
  *   ingestion step retries the whole replacement, which is idempotent).
  * - `stats()` must be synchronous, so it reports what this process wrote and deleted (an estimate;
- *   other replicas write too). `count()` asks Qdrant for the exact figure.
+ *   other replicas write too). `count()`, `countTenantChunks()` and `countDocumentChunks()` ask
+ *   Qdrant for exact figures — of the collection, which every replica writes: a replica that has
+ *   not replayed a change yet may find another replica's work there.
  */
 export class QdrantSearchIndex implements SearchIndex {
   readonly collectionName: string;
@@ -218,6 +225,35 @@ export class QdrantSearchIndex implements SearchIndex {
       this.client.count(this.collectionName, { exact: true, ...(filter && { filter }) }),
     );
     return result.count;
+  }
+
+  /** Exact point counts of the given tenants: one count request per tenant (a few at a time). */
+  async countTenantChunks(tenantIds: readonly string[]): Promise<Map<string, number>> {
+    const counts = new Map<string, number>();
+    const queue = [...new Set(tenantIds)];
+    const worker = async (): Promise<void> => {
+      for (let tenantId = queue.shift(); tenantId !== undefined; tenantId = queue.shift()) counts.set(tenantId, await this.count(tenantId));
+    };
+    await Promise.all(Array.from({ length: Math.min(COUNT_CONCURRENCY, queue.length) }, worker));
+    return new Map(tenantIds.map((tenantId) => [tenantId, counts.get(tenantId) ?? 0]));
+  }
+
+  /**
+   * Exact point counts per document of one tenant, from Qdrant's facet API (counts per value of the
+   * keyword-indexed `document_id`, under the tenant filter). The count API needs the documents
+   * named in advance, which would miss points of documents Postgres no longer knows — exactly the
+   * ones reconciliation has to find. A facet answer as long as its limit may be cut: ask again with
+   * a larger one.
+   */
+  async countDocumentChunks(tenantId: string): Promise<Map<string, number>> {
+    await this.ensureCollection();
+    const filter: Schemas['Filter'] = { must: [{ key: PAYLOAD.tenantId, match: { value: tenantId } }] };
+    for (let limit = FACET_FIRST_LIMIT; ; limit *= 8) {
+      const result = await this.call(`count the points of each document in collection ${this.collectionName}`, () =>
+        this.client.facet(this.collectionName, { key: PAYLOAD.documentId, filter, exact: true, limit }),
+      );
+      if (result.hits.length < limit) return new Map(result.hits.map((hit) => [String(hit.value), hit.count]));
+    }
   }
 
   private queryRequest(plan: {

@@ -1,0 +1,61 @@
+import { randomUUID } from 'node:crypto';
+import { createLogger } from '@quarry/observability';
+import { ConversationRepository, type DataSource, createDataSource, runMigrationsExclusively } from '@quarry/persistence';
+import { PrivatePostgres, waitFor } from '@quarry/testing';
+import { DeferredWrites } from '../src/services/deferred-writes';
+
+const logger = createLogger({ service: 'agent-test', level: 'error', silent: true });
+
+describe('writes deferred while Postgres is down (a Postgres of its own)', () => {
+  let postgres: PrivatePostgres;
+  let dataSource: DataSource;
+  let conversations: ConversationRepository;
+
+  beforeAll(async () => {
+    postgres = await PrivatePostgres.start();
+    dataSource = await createDataSource({ url: postgres.url, schema: 'public', poolMax: 2, statementTimeoutMs: 5000, applicationName: 'test' }).initialize();
+    await runMigrationsExclusively(dataSource);
+    conversations = new ConversationRepository(dataSource);
+  }, 60_000);
+
+  afterAll(async () => {
+    await dataSource?.destroy();
+    await postgres?.destroy();
+  });
+
+  const exchange = (conversationId: string, question: string) => ({ tenantId: 'acme', conversationId, question, answer: `answer to ${question}`, citations: [] });
+
+  it('writes at once while Postgres is up, holds writes during an outage, and writes them in order once it is back', async () => {
+    const dropped: number[] = [];
+    const deferred = new DeferredWrites({ maxPending: 100, retryMs: 100, maxRetryMs: 400, logger, onDrop: () => dropped.push(1) });
+    const conversationId = randomUUID();
+    await expect(deferred.writeOrDefer('first', () => conversations.appendExchange(exchange(conversationId, 'one')))).resolves.toBe(true);
+
+    await postgres.stopServer('immediate');
+    await expect(deferred.writeOrDefer('second', () => conversations.appendExchange(exchange(conversationId, 'two')))).resolves.toBe(false);
+    await expect(deferred.writeOrDefer('third', () => conversations.appendExchange(exchange(conversationId, 'three')))).resolves.toBe(false);
+    expect(deferred.size).toBe(2);
+
+    await postgres.startServer();
+    await waitFor(() => deferred.size === 0, { timeoutMs: 15_000, description: 'the held writes to reach Postgres' });
+    const messages = await conversations.messages(conversationId);
+    expect(messages.filter((message) => message.role === 'user').map((message) => message.content)).toEqual(['one', 'two', 'three']);
+    expect(dropped).toEqual([]);
+    await deferred.close();
+  }, 60_000);
+
+  it('drops the oldest held write past its bound, and never holds a write that failed for another reason', async () => {
+    const dropped: number[] = [];
+    const deferred = new DeferredWrites({ maxPending: 2, retryMs: 60_000, maxRetryMs: 60_000, logger, onDrop: () => dropped.push(1) });
+    const outage = () => Promise.reject(Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5432'), { code: 'ECONNREFUSED' }));
+    for (let i = 0; i < 3; i++) await deferred.writeOrDefer(`write ${i}`, outage);
+    expect(deferred.size).toBe(2);
+    expect(dropped).toHaveLength(1);
+
+    const fresh = new DeferredWrites({ maxPending: 2, retryMs: 60_000, maxRetryMs: 60_000, logger });
+    await expect(fresh.writeOrDefer('bug', () => Promise.reject(new TypeError('not an outage')))).rejects.toThrow('not an outage');
+    expect(fresh.size).toBe(0);
+    await deferred.close();
+    await fresh.close();
+  });
+});
