@@ -86,7 +86,15 @@ export const QUARRY_METRICS: Readonly<Record<string, MetricType>> = {
   quarry_queue_jobs: 'gauge',
   quarry_request_reply_duration_seconds: 'histogram',
   quarry_index_chunks: 'gauge',
+  quarry_index_drift_chunks: 'gauge',
+  quarry_index_repaired_documents_total: 'counter',
+  quarry_index_catchup_failures_total: 'counter',
+  quarry_index_last_catchup_timestamp_seconds: 'gauge',
+  quarry_deferred_writes: 'gauge',
+  quarry_deferred_writes_dropped_total: 'counter',
   quarry_documents_total: 'counter',
+  quarry_documents_redriven_total: 'counter',
+  quarry_job_schedules_restored_total: 'counter',
 };
 
 /**

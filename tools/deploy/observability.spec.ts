@@ -6,6 +6,7 @@
 // Not covered: PromQL is checked lexically (metric names, label filter, histogram use), not
 // executed; there is no Prometheus or Grafana here.
 import * as path from 'node:path';
+import { ServiceMetrics } from '@quarry/observability';
 import { HEALTH, QUARRY_METRICS, SERVICES, SERVICE_NAMES, defaultMetrics, type MetricType } from './deploy-facts';
 import {
   SHARED_DATA,
@@ -181,6 +182,17 @@ describe('Grafana dashboard: queries', () => {
         }
       }
     }
+  });
+});
+
+describe('the documented metrics', () => {
+  it('are exactly the ones the services register, with the same types', async () => {
+    const registry = new ServiceMetrics('contract-check').registry;
+    const defaults = defaultMetrics();
+    const registered = Object.fromEntries(
+      (await registry.getMetricsAsJSON()).filter((metric) => !(metric.name in defaults)).map((metric) => [metric.name, String(metric.type)]),
+    );
+    expect(registered).toEqual(QUARRY_METRICS);
   });
 });
 
