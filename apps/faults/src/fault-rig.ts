@@ -78,6 +78,11 @@ export class FaultRig {
     return rows[0].count;
   }
 
+  /** Accepted documents not finished yet: what an upload load's backpressure looks at. */
+  backlog(): Promise<number> {
+    return this.countDocuments(['queued', 'processing']);
+  }
+
   async statusOf(documentId: string): Promise<string | undefined> {
     const { rows } = await this.db.query<{ status: string }>('SELECT status FROM documents WHERE id = $1', [documentId]);
     return rows[0]?.status;

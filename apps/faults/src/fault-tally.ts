@@ -18,6 +18,8 @@ export interface ScenarioTally {
   responses: { served: number; refused: number; unavailable: number; bad: number };
   /** Seconds from the last fault until every accepted document was terminal. */
   recoverySeconds: number;
+  /** The slowest 503 a client got: how long a request in flight took to fail while something was down. */
+  slowestUnavailableMs: number;
   notes: string[];
 }
 
@@ -35,6 +37,7 @@ export function emptyTally(scenario: string): ScenarioTally {
     wronglyFailed: 0,
     responses: { served: 0, refused: 0, unavailable: 0, bad: 0 },
     recoverySeconds: 0,
+    slowestUnavailableMs: 0,
     notes: [],
   };
 }
@@ -72,6 +75,7 @@ export function formatTallies(tallies: ScenarioTally[]): string {
       `  documents: ${tally.accepted} accepted, ${tally.indexed} indexed, ${tally.deleted} deleted; lost ${tally.lost}, stuck ${tally.stuck}, wrongly failed ${tally.wronglyFailed}`,
       `  responses: ${tally.responses.served} served, ${tally.responses.refused} refused (4xx), ${tally.responses.unavailable} unavailable (503), ${tally.responses.bad} bad`,
       `  recovery: every accepted document terminal ${tally.recoverySeconds.toFixed(1)} s after the last fault`,
+      ...(tally.slowestUnavailableMs > 0 ? [`  slowest 503: ${Math.round(tally.slowestUnavailableMs)} ms`] : []),
       ...tally.notes.map((note) => `  ${note}`),
       '',
     );
@@ -79,12 +83,13 @@ export function formatTallies(tallies: ScenarioTally[]): string {
     for (const field of ['accepted', 'indexed', 'deleted', 'lost', 'stuck', 'wronglyFailed'] as const) totals[field] += tally[field];
     for (const field of ['served', 'refused', 'unavailable', 'bad'] as const) totals.responses[field] += tally.responses[field];
     totals.recoverySeconds = Math.max(totals.recoverySeconds, tally.recoverySeconds);
+    totals.slowestUnavailableMs = Math.max(totals.slowestUnavailableMs, tally.slowestUnavailableMs);
   }
   lines.push(
     `TOTAL: ${totalFaults(totals)} injected faults (kills and restarts) over ${tallies.length} scenarios`,
     `       ${totals.accepted} documents accepted: ${totals.lost} lost, ${totals.stuck} stuck, ${totals.wronglyFailed} wrongly failed`,
     `       ${totals.responses.bad} client responses outside 2xx/4xx/503 or the documented error shape`,
-    `       slowest recovery ${totals.recoverySeconds.toFixed(1)} s after the last fault`,
+    `       slowest recovery ${totals.recoverySeconds.toFixed(1)} s after the last fault; slowest 503 ${Math.round(totals.slowestUnavailableMs)} ms`,
     '',
   );
   return lines.join('\n');

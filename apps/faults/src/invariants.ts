@@ -101,7 +101,7 @@ export function recordFindings(rig: FaultRig, findings: Findings, log: ClientLog
   tally.wronglyFailed += findings.wronglyFailed.length;
   tally.recoverySeconds = Math.max(tally.recoverySeconds, findings.recoverySeconds);
   for (const key of ['served', 'refused', 'unavailable', 'bad'] as const) tally.responses[key] += log.counts[key];
-  if (log.slowestUnavailableMs > 0) tally.notes.push(`slowest 503 took ${Math.round(log.slowestUnavailableMs)} ms`);
+  tally.slowestUnavailableMs = Math.max(tally.slowestUnavailableMs, log.slowestUnavailableMs);
 }
 
 /** Every violated invariant as readable lines (empty when all hold). */

@@ -32,6 +32,24 @@ export class Scenario {
   }
 }
 
+/**
+ * Gives the enclosing `describe` block a scenario of its own: started before its tests, its tally
+ * saved and its rig stopped after them. Call the returned function inside a test.
+ */
+export function useScenario(name: string, options: Parameters<typeof FaultRig.start>[1] = {}): () => Scenario {
+  let scenario: Scenario | undefined;
+  beforeAll(async () => {
+    scenario = await Scenario.start(name, options);
+  });
+  afterAll(async () => {
+    await scenario?.finish();
+  });
+  return () => {
+    if (!scenario) throw new Error(`the scenario "${name}" did not start`);
+    return scenario;
+  };
+}
+
 /** A pause of a random length within the range, so faults land at different moments of the work. */
 export function jitter(minMs: number, maxMs: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, minMs + Math.random() * (maxMs - minMs)));

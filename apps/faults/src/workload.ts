@@ -45,6 +45,11 @@ export interface UploadLoadOptions {
   maxAccepted?: number;
   /** Pause after each upload, per loop: the load stays a steady trickle, not a backlog. */
   paceMs?: number;
+  /**
+   * Backpressure, as a client that waits for its uploads does: no new upload while this many
+   * accepted documents are still waiting or in work (`backlog` says how many are).
+   */
+  maxBacklog?: { documents: number; backlog: () => Promise<number> };
 }
 
 /**
@@ -83,11 +88,22 @@ export class UploadLoad {
 
   private async loop(): Promise<void> {
     while (this.running && (this.options.maxAccepted === undefined || this.accepted.size < this.options.maxAccepted)) {
+      if (await this.backedUp()) {
+        await new Promise((resolve) => setTimeout(resolve, 250));
+        continue;
+      }
       const outcome = await this.uploadOne();
       // Back off a little while the platform says it is unavailable, as a polite client does.
       const pause = outcome === 'accepted' ? (this.options.paceMs ?? 0) : 200;
       if (pause > 0) await new Promise((resolve) => setTimeout(resolve, pause));
     }
+  }
+
+  private async backedUp(): Promise<boolean> {
+    const limit = this.options.maxBacklog;
+    if (!limit) return false;
+    // While the count cannot be read (the database is down), uploads would be refused anyway.
+    return (await limit.backlog().catch(() => limit.documents)) >= limit.documents;
   }
 
   async uploadOne(): Promise<'accepted' | 'refused'> {

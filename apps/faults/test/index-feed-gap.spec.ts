@@ -1,22 +1,14 @@
 import { waitFor } from '@quarry/testing';
-import { Scenario } from '../src/scenario';
+import { useScenario } from '../src/scenario';
 import { UploadLoad } from '../src/workload';
 
 jest.setTimeout(120_000);
 
 describe('index changes committed out of order (a delete held open while another upload commits)', () => {
-  let scenario: Scenario;
-
-  beforeAll(async () => {
-    scenario = await Scenario.start('out-of-order commits of index changes');
-  });
-
-  afterAll(async () => {
-    await scenario?.finish();
-  });
+  const scenario = useScenario('out-of-order commits of index changes');
 
   it('never cites a deleted document, whichever transaction commits first', async () => {
-    const { rig, log } = scenario;
+    const { rig, log } = scenario();
     const uploads = new UploadLoad(rig.gatewayUrl, log, { concurrency: 1, tenants: ['acme'], largeShare: 0, deleteEvery: 0 });
     await uploads.uploadMany(1);
     const [victim] = [...uploads.accepted.values()];
@@ -47,7 +39,7 @@ describe('index changes committed out of order (a delete held open while another
     uploads.deleted.set(victim.documentId, victim);
     rig.tally.faults['delete held open across another commit'] = 1;
 
-    const { problems } = await scenario.verify(uploads, Date.now());
+    const { problems } = await scenario().verify(uploads, Date.now());
     expect(problems).toEqual([]);
   });
 });

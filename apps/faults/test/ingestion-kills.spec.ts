@@ -1,23 +1,15 @@
 import { scaled } from '../src/fault-scale';
-import { Scenario, jitter } from '../src/scenario';
+import { jitter, useScenario } from '../src/scenario';
 import { UploadLoad } from '../src/workload';
 
 jest.setTimeout(scaled({ quick: 240_000, full: 3_600_000 }));
 
 describe('ingestion workers killed (kill -9) again and again under upload load', () => {
-  let scenario: Scenario;
-
-  beforeAll(async () => {
-    scenario = await Scenario.start('ingestion killed under upload load', { replicas: { ingestion: 2 } });
-  });
-
-  afterAll(async () => {
-    await scenario?.finish();
-  });
+  const scenario = useScenario('ingestion killed under upload load', { replicas: { ingestion: 2 } });
 
   it('indexes every accepted document exactly once, and every deleted one disappears', async () => {
-    const { rig, log } = scenario;
-    const uploads = new UploadLoad(rig.gatewayUrl, log, { concurrency: 3, tenants: ['acme', 'globex'], largeShare: 0.15, deleteEvery: 9, paceMs: 100 });
+    const { rig, log } = scenario();
+    const uploads = new UploadLoad(rig.gatewayUrl, log, { concurrency: 3, tenants: ['acme', 'globex'], largeShare: 0.15, deleteEvery: 9, paceMs: 100, maxBacklog: { documents: 40, backlog: () => rig.backlog() } });
     uploads.start();
     const replicas = rig.stack.processesOf('ingestion');
     const revivals = new Map<string, Promise<void>>();
@@ -35,7 +27,7 @@ describe('ingestion workers killed (kill -9) again and again under upload load',
     await uploads.stop();
     const lastFaultAt = Date.now();
 
-    const { problems } = await scenario.verify(uploads, lastFaultAt);
+    const { problems } = await scenario().verify(uploads, lastFaultAt);
     expect(uploads.accepted.size).toBeGreaterThan(kills);
     expect(problems).toEqual([]);
   });

@@ -1,25 +1,17 @@
 import { JobName, QueueName, stageJobId } from '@quarry/contracts';
 import { waitFor } from '@quarry/testing';
 import { Queue, UnrecoverableError, Worker } from 'bullmq';
-import { Scenario } from '../src/scenario';
+import { useScenario } from '../src/scenario';
 import { UploadLoad } from '../src/workload';
 
 jest.setTimeout(120_000);
 
 describe('a chain of step jobs whose next step failed for good in an earlier attempt', () => {
-  let scenario: Scenario;
-
-  beforeAll(async () => {
-    // Every document runs step by step, so each step chains the next one by its deterministic job id.
-    scenario = await Scenario.start('jammed chain of step jobs', { env: { INLINE_STEPS_MAX_BYTES: '0' } });
-  });
-
-  afterAll(async () => {
-    await scenario?.finish();
-  });
+  // Every document runs step by step, so each step chains the next one by its deterministic job id.
+  const scenario = useScenario('jammed chain of step jobs', { env: { INLINE_STEPS_MAX_BYTES: '0' } });
 
   it('re-drives the failed successor instead of silently chaining to it, and indexes the document', async () => {
-    const { rig, log } = scenario;
+    const { rig, log } = scenario();
     const connection = { host: '127.0.0.1', port: rig.redis.port };
     const queue = new Queue(QueueName.Ingestion, { connection, prefix: 'quarry' });
     try {
@@ -43,7 +35,7 @@ describe('a chain of step jobs whose next step failed for good in an earlier att
       await rig.revive('ingestion');
       rig.tally.faults['next step failed for good earlier (jammed chain)'] = 1;
 
-      const { problems } = await scenario.verify(uploads, Date.now());
+      const { problems } = await scenario().verify(uploads, Date.now());
       expect(problems).toEqual([]);
     } finally {
       await queue.close();

@@ -1,24 +1,16 @@
 import { waitFor } from '@quarry/testing';
 import { scaled } from '../src/fault-scale';
-import { Scenario, jitter } from '../src/scenario';
+import { jitter, useScenario } from '../src/scenario';
 import { QueryLoad, UploadLoad } from '../src/workload';
 
 jest.setTimeout(scaled({ quick: 240_000, full: 3_600_000 }));
 
 describe('Postgres stopped in immediate mode during ingestion and queries', () => {
-  let scenario: Scenario;
-
-  beforeAll(async () => {
-    scenario = await Scenario.start('Postgres stopped during ingestion and queries');
-  });
-
-  afterAll(async () => {
-    await scenario?.finish();
-  });
+  const scenario = useScenario('Postgres stopped during ingestion and queries');
 
   it('keeps answering from the in-memory index while Postgres is down, and finishes every document once it is back', async () => {
-    const { rig, log } = scenario;
-    const uploads = new UploadLoad(rig.gatewayUrl, log, { concurrency: 2, tenants: ['acme', 'globex'], largeShare: 0.2, deleteEvery: 13, paceMs: 100 });
+    const { rig, log } = scenario();
+    const uploads = new UploadLoad(rig.gatewayUrl, log, { concurrency: 2, tenants: ['acme', 'globex'], largeShare: 0.2, deleteEvery: 13, paceMs: 100, maxBacklog: { documents: 40, backlog: () => rig.backlog() } });
     await uploads.uploadMany(20);
     await waitFor(async () => (await rig.countDocuments(['indexed'])) === uploads.accepted.size, {
       timeoutMs: 60_000,
@@ -39,7 +31,7 @@ describe('Postgres stopped in immediate mode during ingestion and queries', () =
       const before = uploads.accepted.size;
       await uploads.uploadMany(2);
       expect(uploads.accepted.size).toBe(before);
-      await jitter(outage === 0 ? 8000 : 2000, outage === 0 ? 8000 : 6000);
+      await jitter(outage === 0 ? 8000 : 1500, outage === 0 ? 8000 : 4000);
       for (const key of ['answered', 'unavailable', 'other'] as const) answeredDuringOutages[key] += queries.outcomes[key];
       await rig.startPostgres();
     }
@@ -50,7 +42,7 @@ describe('Postgres stopped in immediate mode during ingestion and queries', () =
     const asked = answeredDuringOutages.answered + answeredDuringOutages.unavailable + answeredDuringOutages.other;
     const servedShare = asked === 0 ? 0 : answeredDuringOutages.answered / asked;
     rig.tally.notes.push(`queries during the Postgres outages: ${answeredDuringOutages.answered} of ${asked} answered (${(servedShare * 100).toFixed(1)} %)`);
-    const { problems } = await scenario.verify(uploads, lastFaultAt);
+    const { problems } = await scenario().verify(uploads, lastFaultAt);
     expect(problems).toEqual([]);
     expect(asked).toBeGreaterThan(10);
     expect(servedShare).toBeGreaterThanOrEqual(0.95);

@@ -1,23 +1,15 @@
 import { waitFor } from '@quarry/testing';
 import { scaled } from '../src/fault-scale';
-import { Scenario, jitter } from '../src/scenario';
+import { jitter, useScenario } from '../src/scenario';
 import { QueryLoad, UploadLoad } from '../src/workload';
 
 jest.setTimeout(scaled({ quick: 240_000, full: 3_600_000 }));
 
 describe('retrieval and agent killed (kill -9) under query load', () => {
-  let scenario: Scenario;
-
-  beforeAll(async () => {
-    scenario = await Scenario.start('retrieval and agent killed under query load');
-  });
-
-  afterAll(async () => {
-    await scenario?.finish();
-  });
+  const scenario = useScenario('retrieval and agent killed under query load');
 
   it('answers or says 503 while a service is down, answers again once it is back, and loses nothing', async () => {
-    const { rig, log } = scenario;
+    const { rig, log } = scenario();
     const uploads = new UploadLoad(rig.gatewayUrl, log, { concurrency: 2, tenants: ['acme', 'globex'], largeShare: 0, deleteEvery: 0 });
     await uploads.uploadMany(scaled({ quick: 20, full: 100 }));
     await waitFor(async () => (await rig.countDocuments(['indexed'])) === uploads.accepted.size, {
@@ -40,7 +32,7 @@ describe('retrieval and agent killed (kill -9) under query load', () => {
     await waitFor(() => queries.outcomes.answered >= 10, { timeoutMs: 30_000, description: 'answers after the last restart' });
     await queries.stop();
 
-    const { problems } = await scenario.verify(uploads, lastFaultAt);
+    const { problems } = await scenario().verify(uploads, lastFaultAt);
     rig.tally.notes.push(`after the last restart: ${queries.outcomes.answered} answered, ${queries.outcomes.unavailable} unavailable`);
     expect(problems).toEqual([]);
   });

@@ -11,7 +11,7 @@ import {
   createDataSource,
   runMigrationsExclusively,
 } from '@quarry/persistence';
-import { PrivateRedis, type TestRedisPrefix, type TestSchema, createTestRedisPrefix, createTestSchema, waitFor } from '@quarry/testing';
+import { PrivateRedis, type TestRedisPrefix, type TestSchema, createTestRedisPrefix, createTestSchema, waitFor, failNextJob } from '@quarry/testing';
 import { BullMqClient, JobClient, type QueueRegistry } from '@quarry/transport';
 import { DocumentChunker } from '../src/chunking/document-chunker';
 import { TokenCounter } from '../src/chunking/token-counter';
@@ -25,7 +25,6 @@ import { EmbedStage } from '../src/stages/embed.stage';
 import { IndexStage } from '../src/stages/index.stage';
 import { ReembedCorpusJob } from '../src/jobs/reembed-corpus.job';
 import { ParseStage } from '../src/stages/parse.stage';
-import { failNextJob } from './queue-fixtures';
 
 const TENANT = 'acme';
 const HANDBOOK = `# Employee Handbook

@@ -1,5 +1,4 @@
-import { type DataSource, createDataSource, runMigrationsExclusively, vectorToBytes } from '@quarry/persistence';
-import { createTestSchema, type TestSchema } from '@quarry/testing';
+import { type DataSource, vectorToBytes } from '@quarry/persistence';
 import { ReplicaFixture, documentsFound, embedder, openTransaction } from './replica-fixture';
 
 /*
@@ -10,21 +9,16 @@ import { ReplicaFixture, documentsFound, embedder, openTransaction } from './rep
  * deleted document stayed searchable, the late one never appeared.)
  */
 describe('the index change feed with transactions committing out of order', () => {
-  let schema: TestSchema;
-  let dataSource: DataSource;
   let fixture: ReplicaFixture;
+  let dataSource: DataSource;
 
   beforeAll(async () => {
-    schema = await createTestSchema('retrievalfeed');
-    dataSource = await createDataSource({ url: schema.url, schema: schema.schema, poolMax: 4, statementTimeoutMs: 10_000, applicationName: 'test' }).initialize();
-    await runMigrationsExclusively(dataSource);
-    fixture = new ReplicaFixture(dataSource);
+    fixture = await ReplicaFixture.onTestSchema('retrievalfeed');
+    dataSource = fixture.dataSource;
   });
 
   afterAll(async () => {
-    fixture?.stopReplicas();
-    await dataSource?.destroy();
-    await schema?.drop();
+    await fixture?.close();
   });
 
   it('drops a document whose delete committed after a later upload had already been read', async () => {

@@ -1,23 +1,17 @@
-import { ChunkRepository, type DataSource, createDataSource, runMigrationsExclusively } from '@quarry/persistence';
-import { createTestSchema, type TestSchema } from '@quarry/testing';
+import { ChunkRepository, type DataSource } from '@quarry/persistence';
 import { ReplicaFixture, documentsFound } from './replica-fixture';
 
 describe('loading a replica’s index page by page', () => {
-  let schema: TestSchema;
-  let dataSource: DataSource;
   let fixture: ReplicaFixture;
+  let dataSource: DataSource;
 
   beforeAll(async () => {
-    schema = await createTestSchema('retrievalload');
-    dataSource = await createDataSource({ url: schema.url, schema: schema.schema, poolMax: 4, statementTimeoutMs: 10_000, applicationName: 'test' }).initialize();
-    await runMigrationsExclusively(dataSource);
-    fixture = new ReplicaFixture(dataSource);
+    fixture = await ReplicaFixture.onTestSchema('retrievalload');
+    dataSource = fixture.dataSource;
   });
 
   afterAll(async () => {
-    fixture?.stopReplicas();
-    await dataSource?.destroy();
-    await schema?.drop();
+    await fixture?.close();
   });
 
   it('loads documents that span pages whole, and only the served embedding model’s chunks', async () => {

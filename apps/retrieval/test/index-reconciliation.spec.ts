@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { ServiceMetrics, createLogger } from '@quarry/observability';
-import { ChunkRepository, type DataSource, createDataSource, runMigrationsExclusively } from '@quarry/persistence';
+import { ChunkRepository, type DataSource } from '@quarry/persistence';
 import { InMemoryHybridIndex, loadInSlices } from '@quarry/search';
-import { createTestSchema, type TestSchema, waitFor } from '@quarry/testing';
+import { waitFor } from '@quarry/testing';
 import { IndexReconciler } from '../src/services/index-reconciler';
 import { newTarget } from '../src/services/index-target';
 import { ReplicaFixture, documentsFound, embedder, metricValue } from './replica-fixture';
@@ -10,21 +10,16 @@ import { ReplicaFixture, documentsFound, embedder, metricValue } from './replica
 const logger = createLogger({ service: 'retrieval-test', level: 'error', silent: true });
 
 describe('reconciliation of a replica’s index with Postgres', () => {
-  let schema: TestSchema;
-  let dataSource: DataSource;
   let fixture: ReplicaFixture;
+  let dataSource: DataSource;
 
   beforeAll(async () => {
-    schema = await createTestSchema('retrievalreconcile');
-    dataSource = await createDataSource({ url: schema.url, schema: schema.schema, poolMax: 4, statementTimeoutMs: 10_000, applicationName: 'test' }).initialize();
-    await runMigrationsExclusively(dataSource);
-    fixture = new ReplicaFixture(dataSource);
+    fixture = await ReplicaFixture.onTestSchema('retrievalreconcile');
+    dataSource = fixture.dataSource;
   });
 
   afterAll(async () => {
-    fixture?.stopReplicas();
-    await dataSource?.destroy();
-    await schema?.drop();
+    await fixture?.close();
   });
 
   it('repairs an index changed behind its back, and the metrics show the drift', async () => {

@@ -1,8 +1,9 @@
 import { createHash } from 'node:crypto';
 import { LocalHashingEmbedder } from '@quarry/llm';
 import { ServiceMetrics, createLogger } from '@quarry/observability';
-import { ChunkRepository, type DataSource, DocumentRepository } from '@quarry/persistence';
+import { ChunkRepository, type DataSource, DocumentRepository, createDataSource, runMigrationsExclusively } from '@quarry/persistence';
 import { InMemoryHybridIndex } from '@quarry/search';
+import { createTestSchema } from '@quarry/testing';
 import { IndexSynchronizer, type IndexSynchronizerSettings } from '../src/services/index-synchronizer.service';
 import { SearchService } from '../src/services/search.service';
 
@@ -19,7 +20,25 @@ export interface Replica {
 export class ReplicaFixture {
   private readonly replicas: Replica[] = [];
 
-  constructor(private readonly dataSource: DataSource) {}
+  constructor(
+    readonly dataSource: DataSource,
+    private readonly dropSchema: () => Promise<void> = () => Promise.resolve(),
+  ) {}
+
+  /** A fixture on a migrated schema of its own (removed again by `close`). */
+  static async onTestSchema(label: string): Promise<ReplicaFixture> {
+    const schema = await createTestSchema(label);
+    const dataSource = await createDataSource({ url: schema.url, schema: schema.schema, poolMax: 4, statementTimeoutMs: 10_000, applicationName: 'test' }).initialize();
+    await runMigrationsExclusively(dataSource);
+    return new ReplicaFixture(dataSource, () => schema.drop());
+  }
+
+  /** Stops the replicas, closes the connections and drops the schema. */
+  async close(): Promise<void> {
+    this.stopReplicas();
+    await this.dataSource.destroy();
+    await this.dropSchema();
+  }
 
   /** A document with one chunk per paragraph, indexed as ingestion does it. */
   async storeDocument(tenantId: string, filename: string, ...paragraphs: string[]): Promise<string> {

@@ -9,11 +9,10 @@ import {
   createDataSource,
   runMigrationsExclusively,
 } from '@quarry/persistence';
-import { type TestRedisPrefix, type TestSchema, createTestRedisPrefix, createTestSchema } from '@quarry/testing';
+import { type TestRedisPrefix, type TestSchema, createTestRedisPrefix, createTestSchema, failNextJob, stallNextJobTwice } from '@quarry/testing';
 import { BullMqClient, JobClient, type QueueRegistry } from '@quarry/transport';
 import { loadSchedulerConfig } from '../src/config';
 import { ReconcileDocumentsJob } from '../src/jobs/reconcile-documents.job';
-import { failNextJob, stallNextJobTwice } from './queue-fixtures';
 
 const TENANT = 'acme';
 

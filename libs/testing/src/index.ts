@@ -3,6 +3,7 @@ export * from './free-port';
 export * from './isolated-stack';
 export * from './private-postgres';
 export * from './private-redis';
+export * from './queue-faults';
 export * from './repo-root';
 export * from './retrieval-probe';
 export * from './service-stack';

@@ -1,10 +1,19 @@
+/*
+ * What BullMQ leaves behind when jobs fail or their workers die, made on purpose: for tests of the
+ * code that must recover from it (chains, the reconciler).
+ */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { type Queue, UnrecoverableError, Worker } from 'bullmq';
-import { redisOptionsFromUrl } from '@quarry/transport';
 
-interface QueueTarget {
+/** The Redis and key prefix a test's queues live under. */
+export interface QueueTarget {
   url: string;
   prefix: string;
+}
+
+function connectionOf(target: QueueTarget): { host: string; port: number; maxRetriesPerRequest: null } {
+  const { hostname, port } = new URL(target.url);
+  return { host: hostname, port: Number(port || 6379), maxRetriesPerRequest: null };
 }
 
 /**
@@ -13,7 +22,7 @@ interface QueueTarget {
  * need not wait out the backoff). The queue must hold no other waiting job.
  */
 export async function failNextJob(queue: Queue, target: QueueTarget, reason: string): Promise<void> {
-  const worker = new Worker(queue.name, null, { connection: redisOptionsFromUrl(target.url), prefix: target.prefix, autorun: false });
+  const worker = new Worker(queue.name, null, { connection: connectionOf(target), prefix: target.prefix, autorun: false });
   try {
     const job = await worker.getNextJob('fixture', { block: false });
     if (!job) throw new Error('no job to fail');
@@ -29,7 +38,7 @@ export async function failNextJob(queue: Queue, target: QueueTarget, reason: str
  * then fails it with "job stalled more than allowable limit". The queue must hold no other waiting job.
  */
 export async function stallNextJobTwice(queue: Queue, target: QueueTarget): Promise<string> {
-  const options = { connection: redisOptionsFromUrl(target.url), prefix: target.prefix, autorun: false, lockDuration: 300, stalledInterval: 150, maxStalledCount: 1 };
+  const options = { connection: connectionOf(target), prefix: target.prefix, autorun: false, lockDuration: 300, stalledInterval: 150, maxStalledCount: 1 };
   const dying = new Worker(queue.name, null, options);
   try {
     let jobId: string | undefined;
