@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { createLogger } from '@quarry/observability';
 import { ConversationRepository, type DataSource, createDataSource, runMigrationsExclusively } from '@quarry/persistence';
 import { PrivatePostgres, waitFor } from '@quarry/testing';
+import { ConversationRecords } from '../src/services/conversation-records';
 import { DeferredWrites } from '../src/services/deferred-writes';
 
 const logger = createLogger({ service: 'agent-test', level: 'error', silent: true });
@@ -23,13 +24,20 @@ describe('writes deferred while Postgres is down (a Postgres of its own)', () =>
     await postgres?.destroy();
   });
 
-  const exchange = (conversationId: string, question: string) => ({ tenantId: 'acme', conversationId, question, answer: `answer to ${question}`, citations: [] });
+  const exchange = (conversationId: string, question: string, startsConversation = false, tenantId = 'acme') => ({
+    tenantId,
+    conversationId,
+    startsConversation,
+    question,
+    answer: `answer to ${question}`,
+    citations: [],
+  });
 
   it('writes at once while Postgres is up, holds writes during an outage, and writes them in order once it is back', async () => {
     const dropped: number[] = [];
     const deferred = new DeferredWrites({ maxPending: 100, retryMs: 100, maxRetryMs: 400, logger, onDrop: () => dropped.push(1) });
     const conversationId = randomUUID();
-    await expect(deferred.writeOrDefer('first', () => conversations.appendExchange(exchange(conversationId, 'one')))).resolves.toBe(true);
+    await expect(deferred.writeOrDefer('first', () => conversations.appendExchange(exchange(conversationId, 'one', true)))).resolves.toBe(true);
 
     await postgres.stopServer('immediate');
     await expect(deferred.writeOrDefer('second', () => conversations.appendExchange(exchange(conversationId, 'two')))).resolves.toBe(false);
@@ -38,9 +46,34 @@ describe('writes deferred while Postgres is down (a Postgres of its own)', () =>
 
     await postgres.startServer();
     await waitFor(() => deferred.size === 0, { timeoutMs: 15_000, description: 'the held writes to reach Postgres' });
-    const messages = await conversations.messages(conversationId);
+    const messages = await conversations.messages('acme', conversationId);
     expect(messages.filter((message) => message.role === 'user').map((message) => message.content)).toEqual(['one', 'two', 'three']);
     expect(dropped).toEqual([]);
+    await deferred.close();
+  }, 60_000);
+
+  it('answers a continued conversation while Postgres is down, and drops its held write when the conversation turns out to be another tenant\'s', async () => {
+    const dropped: string[] = [];
+    const deferred = new DeferredWrites({ maxPending: 100, retryMs: 100, maxRetryMs: 400, logger, onDrop: () => dropped.push('dropped') });
+    const records = new ConversationRecords(conversations, deferred, logger);
+    const acmes = randomUUID();
+    await expect(records.record(exchange(acmes, 'acme asks', true))).resolves.toBe(true);
+
+    await postgres.stopServer('immediate');
+    // Not checkable now: the question is answered (verify lets it through) and its record is held.
+    await expect(records.verify('globex', acmes)).resolves.toBeUndefined();
+    await expect(records.record(exchange(acmes, 'globex takes over', false, 'globex'))).resolves.toBe(false);
+    // acme's own continuation, held behind it, still gets written.
+    await expect(records.record(exchange(acmes, 'acme again'))).resolves.toBe(false);
+    await postgres.startServer();
+    await waitFor(() => deferred.size === 0, { timeoutMs: 15_000, description: 'the held writes to reach Postgres' });
+
+    expect(dropped).toEqual(['dropped']);
+    expect(await dataSource.query('SELECT tenant_id, title FROM conversations WHERE id = $1', [acmes])).toEqual([{ tenant_id: 'acme', title: 'acme asks' }]);
+    expect((await conversations.messages('acme', acmes)).filter((message) => message.role === 'user').map((message) => message.content)).toEqual(['acme asks', 'acme again']);
+    expect(await dataSource.query(`SELECT 1 FROM messages WHERE tenant_id = 'globex'`)).toEqual([]);
+    // With Postgres up again, the check answers at once.
+    await expect(records.verify('globex', acmes)).rejects.toMatchObject({ code: 'NOT_FOUND', message: `conversation ${acmes} not found` });
     await deferred.close();
   }, 60_000);
 

@@ -128,7 +128,7 @@ describe('staged ingestion pipeline (real Postgres and Redis)', () => {
   }
 
   const attemptsOf = async (documentId: string) =>
-    (await new ProcessingJobRepository(dataSource).forDocument(documentId)).map((run) => `${run.kind}#${run.attempt}:${run.status}`).sort();
+    (await new ProcessingJobRepository(dataSource).forDocument(TENANT, documentId)).map((run) => `${run.kind}#${run.attempt}:${run.status}`).sort();
   const artifactKinds = async (documentId: string) =>
     (await dataSource.query<Array<{ kind: string }>>('SELECT kind FROM document_artifacts WHERE document_id = $1 ORDER BY kind', [documentId])).map(
       (row) => row.kind,
@@ -290,7 +290,7 @@ describe('staged ingestion pipeline (real Postgres and Redis)', () => {
     }
     expect(await documents.findById(TENANT, document.id)).toMatchObject({ status: 'indexed', error: null });
     expect(await attemptsOf(document.id)).toEqual(['chunk#1:completed', 'chunk#1:completed', 'embed#1:completed', 'index#1:completed', 'parse#1:completed']);
-    expect(await new ProcessingJobRepository(dataSource).failures(document.id, 'embed')).toEqual({ count: 0, lastError: null });
+    expect(await new ProcessingJobRepository(dataSource).failures(TENANT, document.id, 'embed')).toEqual({ count: 0, lastError: null });
   });
 
   it('an outage on the last attempt interrupts the step without failing the document or counting against it', async () => {
@@ -322,7 +322,7 @@ describe('staged ingestion pipeline (real Postgres and Redis)', () => {
     expect(await documents.findById(TENANT, document.id)).toMatchObject({ status: 'processing', error: null });
     expect(await artifactKinds(document.id)).toEqual(['chunks', 'embeddings', 'parsed']);
     expect(await attemptsOf(document.id)).toEqual(['chunk#1:completed', 'embed#5:completed', 'embed#5:interrupted', 'parse#1:completed']);
-    expect(await new ProcessingJobRepository(dataSource).failures(document.id, 'embed')).toEqual({ count: 0, lastError: null });
+    expect(await new ProcessingJobRepository(dataSource).failures(TENANT, document.id, 'embed')).toEqual({ count: 0, lastError: null });
   }, 30_000);
 
   it('a worker shutting down interrupts the steps still running, without failing or counting', async () => {
@@ -346,12 +346,13 @@ describe('staged ingestion pipeline (real Postgres and Redis)', () => {
   it('commits the steps\' history with the index write, so a kill right after the commit cannot lose it', async () => {
     const small = await store('atomic-history.md', `${HANDBOOK}\nAtomic history edition.`);
     const { stages } = await pipeline(local, 64 * 1024);
-    expect(await documents.enterStage(small.document.id, small.payload.sha256, 'parse', 0)).toBe(true);
+    expect(await documents.enterStage(TENANT, small.document.id, small.payload.sha256, 'parse', 0)).toBe(true);
     const signal = new AbortController().signal;
     const parsed = await stages.parse.produce((await documents.findById(TENANT, small.document.id))!, signal);
     const chunks = await stages.chunk.produce(parsed, signal);
     const vectors = await stages.embed.produce(chunks, signal, () => Promise.resolve());
     const history = (['parse', 'chunk', 'embed', 'index'] as const).map((kind) => ({
+      tenantId: TENANT,
       documentId: small.document.id,
       queueJobId: 'ingest-atomic',
       kind,
@@ -366,7 +367,7 @@ describe('staged ingestion pipeline (real Postgres and Redis)', () => {
 
     // A write that does not commit (the document was cancelled meanwhile) records nothing either.
     const cancelled = await store('cancelled-history.md', `${HANDBOOK}\nCancelled history edition.`);
-    expect(await documents.enterStage(cancelled.document.id, cancelled.payload.sha256, 'parse', 0)).toBe(true);
+    expect(await documents.enterStage(TENANT, cancelled.document.id, cancelled.payload.sha256, 'parse', 0)).toBe(true);
     expect(await documents.cancel(TENANT, cancelled.document.id)).toBe(true);
     const cancelledHistory = history.map((attempt) => ({ ...attempt, documentId: cancelled.document.id }));
     expect(await stages.index.write(cancelled.payload, chunks, vectors, signal, cancelledHistory)).toBe(false);
@@ -377,7 +378,7 @@ describe('staged ingestion pipeline (real Postgres and Redis)', () => {
     const small = await store('killed-inline.md', `${HANDBOOK}\nKilled inline edition.`);
     const { first, stages, metrics } = await pipeline(local, 64 * 1024);
     // What an earlier version's inline first job did before its worker was killed: every step, up to a commit without history.
-    expect(await documents.enterStage(small.document.id, small.payload.sha256, 'parse', 0)).toBe(true);
+    expect(await documents.enterStage(TENANT, small.document.id, small.payload.sha256, 'parse', 0)).toBe(true);
     const signal = new AbortController().signal;
     const parsed = await stages.parse.produce((await documents.findById(TENANT, small.document.id))!, signal);
     const chunks = await stages.chunk.produce(parsed, signal);

@@ -66,7 +66,7 @@ describe('reconciler (real Postgres and Redis)', () => {
   async function stuckDocument(stage: string | null, status: 'queued' | 'processing', outputs: ArtifactKind[] = []) {
     const sha256 = (++counter).toString(16).padStart(64, '0');
     const { document } = await documents.createOrFindLive({ tenantId: TENANT, filename: 'x.md', mediaType: 'text/markdown', sha256, tags: [], folder: '/' }, Buffer.from(`doc ${counter}`));
-    for (const kind of outputs) await artifacts.save(document.id, kind, sha256, { data: { kind } });
+    for (const kind of outputs) await artifacts.save(TENANT, document.id, kind, sha256, { data: { kind } });
     await makeOld(document.id);
     await dataSource.query(`UPDATE documents SET status = $2, stage = $3 WHERE id = $1`, [document.id, status, stage]);
     return { id: document.id, sha256 };
@@ -129,13 +129,13 @@ describe('reconciler (real Postgres and Redis)', () => {
     expect(await stateOf('chunk', jammed)).toBe('unknown');
     expect((await metrics.documentsRedriven.get()).values.find((value) => value.labels.stage === 'embed' && value.labels.cause === 'failed')?.value).toBe(5);
     expect(await documents.findById(TENANT, jammed.id)).toMatchObject({ status: 'processing', error: null });
-    expect(await attempts.failures(jammed.id, 'embed')).toEqual({ count: 0, lastError: null });
+    expect(await attempts.failures(TENANT, jammed.id, 'embed')).toEqual({ count: 0, lastError: null });
   });
 
   it('counts a job whose workers died twice as a real failure, and gives up on a document that keeps killing them', async () => {
     const poison = await stuckDocument('parse', 'processing');
-    await attempts.record({ documentId: poison.id, queueJobId: 'ingest-earlier', kind: 'parse', attempt: 1, startedAt: new Date(), status: 'failed', error: 'parse step failed: boom' });
-    await attempts.record({ documentId: poison.id, queueJobId: 'ingest-earlier', kind: 'parse', attempt: 2, startedAt: new Date(), status: 'interrupted', error: 'stopped: the database (Postgres) is unavailable; retry shortly' });
+    await attempts.record({ tenantId: TENANT, documentId: poison.id, queueJobId: 'ingest-earlier', kind: 'parse', attempt: 1, startedAt: new Date(), status: 'failed', error: 'parse step failed: boom' });
+    await attempts.record({ tenantId: TENANT, documentId: poison.id, queueJobId: 'ingest-earlier', kind: 'parse', attempt: 2, startedAt: new Date(), status: 'interrupted', error: 'stopped: the database (Postgres) is unavailable; retry shortly' });
     const jobId = stageJobId('parse', poison.id, poison.sha256);
     await queue().add('ingestion.ingest-document', payloadOf(poison), { jobId });
     await stallNextJobTwice(queue(), redis);
@@ -146,10 +146,10 @@ describe('reconciler (real Postgres and Redis)', () => {
     await expect(run()).resolves.toMatchObject({ redriven: 1 });
     expect(await stateOf('parse', poison)).toBe('waiting');
     const stall = 'the parse step stopped its worker twice (the process crashed, ran out of memory or was killed)';
-    expect(await attempts.failures(poison.id, 'parse')).toEqual({ count: 2, lastError: stall });
+    expect(await attempts.failures(TENANT, poison.id, 'parse')).toEqual({ count: 2, lastError: stall });
     // Another reconciler that saw the same failed job records it once only.
-    const [recorded] = (await attempts.forDocument(poison.id)).filter((row) => row.error === stall);
-    const again = { documentId: poison.id, queueJobId: recorded.queueJobId, kind: 'parse', attempt: recorded.attempt, startedAt: recorded.startedAt, status: 'failed' as const, error: stall };
+    const [recorded] = (await attempts.forDocument(TENANT, poison.id)).filter((row) => row.error === stall);
+    const again = { tenantId: TENANT, documentId: poison.id, queueJobId: recorded.queueJobId, kind: 'parse', attempt: recorded.attempt, startedAt: recorded.startedAt, status: 'failed' as const, error: stall };
     await expect(attempts.recordOnce(again)).resolves.toBe(false);
 
     await stallNextJobTwice(queue(), redis);
@@ -165,16 +165,16 @@ describe('reconciler (real Postgres and Redis)', () => {
   it('gives up on a step that keeps failing for real, with a readable reason; interruptions do not count', async () => {
     const failing = await stuckDocument('chunk', 'processing', ['parsed']);
     for (let attempt = 1; attempt <= 3; attempt++) {
-      await attempts.record({ documentId: failing.id, queueJobId: 'x', kind: 'chunk', attempt, startedAt: new Date(), status: 'failed', error: `chunk step failed: bug #${attempt}` });
+      await attempts.record({ tenantId: TENANT, documentId: failing.id, queueJobId: 'x', kind: 'chunk', attempt, startedAt: new Date(), status: 'failed', error: `chunk step failed: bug #${attempt}` });
     }
     const interrupted = await stuckDocument('chunk', 'processing', ['parsed']);
     for (let attempt = 1; attempt <= 6; attempt++) {
-      await attempts.record({ documentId: interrupted.id, queueJobId: 'x', kind: 'chunk', attempt, startedAt: new Date(), status: 'interrupted', error: 'stopped: document is processing' });
+      await attempts.record({ tenantId: TENANT, documentId: interrupted.id, queueJobId: 'x', kind: 'chunk', attempt, startedAt: new Date(), status: 'interrupted', error: 'stopped: document is processing' });
     }
     const { run, metrics } = reconciler();
     await expect(run()).resolves.toMatchObject({ gaveUp: 1, redriven: 1 });
     expect(await documents.findById(TENANT, failing.id)).toMatchObject({ status: 'failed', error: 'the chunk step failed 3 times; giving up (last failure: chunk step failed: bug #3)' });
-    expect(await artifacts.kinds(failing.id, failing.sha256)).toEqual(new Set());
+    expect(await artifacts.kinds(TENANT, failing.id, failing.sha256)).toEqual(new Set());
     expect(await documents.findById(TENANT, interrupted.id)).toMatchObject({ status: 'processing' });
     expect((await metrics.documentsTotal.get()).values).toEqual([expect.objectContaining({ labels: { outcome: 'failed' }, value: 1 })]);
   });

@@ -48,12 +48,81 @@ export const gatewayHttpEnv = z.object({
   MAX_UPLOAD_BYTES: positiveInt(50 * 1024 * 1024),
   MAX_BATCH_FILES: positiveInt(100),
   MAX_BATCH_BYTES: positiveInt(200 * 1024 * 1024),
-  /** Open progress streams (GET /api/jobs/:id/events) per tenant and gateway process; 429 past it. */
-  SSE_MAX_STREAMS_PER_TENANT: positiveInt(100),
+  /** Open progress streams (GET /api/jobs/:id/events) per API key (per tenant in trusted-header mode) and gateway process; 429 past it. */
+  SSE_MAX_STREAMS_PER_KEY: positiveInt(100),
   /** Comment lines on idle progress streams, so proxies do not close them. */
   SSE_HEARTBEAT_MS: positiveInt(15_000),
   /** How often the gateway checks the documents its progress streams watch (one query for all of them). */
   SSE_POLL_MS: positiveInt(250),
+});
+
+/** Who a gateway request acts for (README, Authentication). */
+export const authEnv = z.object({
+  /**
+   * `api-key` (default): every /api request needs a key. `trusted-header`: the tenant is taken from
+   * AUTH_TRUSTED_HEADER, set by an authenticating proxy; safe only when nothing else reaches the gateway.
+   */
+  AUTH_MODE: z.enum(['api-key', 'trusted-header']).default('api-key'),
+  AUTH_TRUSTED_HEADER: z
+    .string()
+    .regex(/^[A-Za-z0-9-]{1,64}$/, 'AUTH_TRUSTED_HEADER must be an HTTP header name')
+    .default('x-tenant-id')
+    .transform((name) => name.toLowerCase()),
+  /** The role every request gets in trusted-header mode. */
+  AUTH_TRUSTED_ROLE: z.enum(['read', 'write', 'admin']).default('write'),
+  /** Where the first boot writes the admin key it creates (0600, in a 0700 folder); relative to the working directory. */
+  AUTH_BOOTSTRAP_KEY_FILE: z.string().min(1).default('.quarry/admin-key'),
+});
+
+const limit = (fallback: number) => z.coerce.number().int().min(0).max(Number.MAX_SAFE_INTEGER).default(fallback);
+const GIB = 1024 * 1024 * 1024;
+
+/** A comma-separated list of browser origins (`https://app.example.com`), or `*` for any. */
+const originList = z
+  .string()
+  .optional()
+  .transform((value, context) => {
+    const origins: string[] = [];
+    for (const entry of (value ?? '').split(',').map((item) => item.trim())) {
+      if (entry === '') continue;
+      if (entry === '*') {
+        origins.push(entry);
+        continue;
+      }
+      let parsed: URL | undefined;
+      try {
+        parsed = new URL(entry);
+      } catch {
+        parsed = undefined;
+      }
+      // An origin is scheme://host[:port] and nothing more: exactly what a browser sends in Origin.
+      if (!parsed || !/^https?:$/.test(parsed.protocol) || parsed.origin !== entry.replace(/\/$/, '').toLowerCase()) {
+        context.addIssue({ code: 'custom', message: `"${entry}" is not an origin like https://app.example.com (scheme, host and port only)` });
+      } else {
+        origins.push(parsed.origin);
+      }
+    }
+    return origins;
+  });
+
+/** The gateway's abuse limits (README, Limits). */
+export const limitsEnv = z.object({
+  /** Requests per API key (per tenant in trusted-header mode) per minute, shared by all gateway replicas through Redis. 0: no rate limit at all. */
+  RATE_LIMIT_PER_MINUTE: limit(1200),
+  /** Of those, at most this many in any one second (bursts). 0 (or not below RATE_LIMIT_PER_MINUTE): no per-second cap. */
+  RATE_LIMIT_BURST: limit(100),
+  /** Documents a tenant may hold (every status counts until deleted); a tenant's `max_documents` column overrides it. */
+  TENANT_MAX_DOCUMENTS: limit(100_000),
+  /** Bytes of uploaded files a tenant may hold; a tenant's `max_stored_bytes` column overrides it. */
+  TENANT_MAX_STORED_BYTES: limit(20 * GIB),
+  /** Longest a client may take to send a whole request, headers and body (slow uploads included). 0: no limit. */
+  HTTP_REQUEST_TIMEOUT_MS: limit(600_000),
+  /** Longest a client may take to send the request line and headers (slowloris). */
+  HTTP_HEADERS_TIMEOUT_MS: z.coerce.number().int().min(1000).default(30_000),
+  /** A connection on which nothing is sent or received for this long is closed (an SSE heartbeat counts). 0: never. */
+  HTTP_IDLE_TIMEOUT_MS: limit(120_000),
+  /** Browser origins allowed to call the API (CORS); empty: CORS off, no Access-Control-Allow-Origin is ever sent. */
+  CORS_ORIGINS: originList,
 });
 
 export const serviceHttpEnv = (fallbackPort: number) =>

@@ -17,6 +17,14 @@ export const ErrorCode = {
   Cancelled: 'CANCELLED',
   Conflict: 'CONFLICT',
   PayloadTooLarge: 'PAYLOAD_TOO_LARGE',
+  /** No valid API key: missing, malformed, unknown, expired or revoked (the answer does not say which). */
+  Unauthenticated: 'UNAUTHENTICATED',
+  /** The key is valid, but its role is below what the route requires. */
+  Forbidden: 'FORBIDDEN',
+  /** The tenant has reached its document quota. */
+  QuotaExceeded: 'QUOTA_EXCEEDED',
+  /** The tenant has reached its quota of stored bytes. */
+  StorageQuotaExceeded: 'STORAGE_QUOTA_EXCEEDED',
   /** Too many requests or open streams for the caller (e.g. progress streams per tenant); retry later. */
   RateLimited: 'RATE_LIMITED',
   ServiceUnavailable: 'SERVICE_UNAVAILABLE',

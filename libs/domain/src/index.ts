@@ -1,3 +1,4 @@
+export * from './auth';
 export * from './errors/dependency-outage';
 export * from './errors/domain-error';
 export * from './errors/unstorable-data';

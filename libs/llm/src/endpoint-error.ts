@@ -12,6 +12,8 @@ export class LlmEndpointError extends Error {
     readonly baseUrl: string,
     /** HTTP status from the endpoint; undefined when it could not be reached or timed out. */
     readonly status?: number,
+    /** What was being attempted ("chat completion", "embeddings"): says which call failed without the endpoint's own text. */
+    readonly operation?: string,
   ) {
     super(message);
   }
@@ -37,18 +39,18 @@ export function toEndpointError(error: unknown, context: EndpointErrorContext): 
   const where = `${context.operation} at ${context.baseUrl}`;
   if (error instanceof APIConnectionTimeoutError || (error instanceof APIConnectionError && ranIntoTimeout(context))) {
     const limit = context.timeoutMs === undefined ? '' : ` after ${context.timeoutMs} ms`;
-    return new LlmEndpointError(`${where} timed out${limit}`, context.baseUrl);
+    return new LlmEndpointError(`${where} timed out${limit}`, context.baseUrl, undefined, context.operation);
   }
   if (error instanceof APIConnectionError) {
-    return new LlmEndpointError(`${where} is unreachable: ${redactSecrets(describeCause(error), context.apiKey)}`, context.baseUrl);
+    return new LlmEndpointError(`${where} is unreachable: ${redactSecrets(describeCause(error), context.apiKey)}`, context.baseUrl, undefined, context.operation);
   }
   if (error instanceof APIError) {
     const status = typeof error.status === 'number' ? error.status : undefined;
     const hint = status === 401 || status === 403 ? ' (check the API key)' : '';
-    return new LlmEndpointError(`${where} failed${hint}: ${redactSecrets(error.message, context.apiKey)}`, context.baseUrl, status);
+    return new LlmEndpointError(`${where} failed${hint}: ${redactSecrets(error.message, context.apiKey)}`, context.baseUrl, status, context.operation);
   }
   const message = error instanceof Error ? error.message : String(error);
-  return new LlmEndpointError(`${where} failed: ${redactSecrets(message, context.apiKey)}`, context.baseUrl);
+  return new LlmEndpointError(`${where} failed: ${redactSecrets(message, context.apiKey)}`, context.baseUrl, undefined, context.operation);
 }
 
 /**

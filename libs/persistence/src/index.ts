@@ -1,6 +1,7 @@
 export * from './data-source';
 export * from './database-bootstrap';
 export * from './entities';
+export * from './repositories/api-key.repository';
 export * from './repositories/artifact.repository';
 export * from './repositories/chunk.repository';
 export * from './repositories/conversation.repository';
@@ -9,6 +10,7 @@ export * from './repositories/embedding-cache.repository';
 export * from './repositories/embedding-version.repository';
 export * from './repositories/processing-job.repository';
 export * from './repositories/query-log.repository';
+export * from './repositories/tenant-quota.repository';
 export * from './repositories/vector-bytes';
 export type { ProcessingJobStatus } from './entities/processing-job.entity';
 export type { ArtifactKind } from './entities/document-artifact.entity';

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { createTestSchema, type TestSchema } from '@quarry/testing';
 import type { DataSource } from 'typeorm';
 import {
@@ -57,9 +58,9 @@ describe('persistence against a real Postgres', () => {
       Buffer.from('# Notes\nhello'),
     );
     expect(document.status).toBe('queued');
-    expect((await documents.content(document.id))?.toString()).toBe('# Notes\nhello');
-    expect(await documents.enterStage(document.id, sha, 'parse', 0)).toBe(true);
-    expect(await documents.enterStage(document.id, 'b'.repeat(64), 'parse', 0)).toBe(false);
+    expect((await documents.content('acme', document.id))?.toString()).toBe('# Notes\nhello');
+    expect(await documents.enterStage('acme', document.id, sha, 'parse', 0)).toBe(true);
+    expect(await documents.enterStage('acme', document.id, 'b'.repeat(64), 'parse', 0)).toBe(false);
 
     const vector = Float32Array.from([0.25, -0.5, 0.125]);
     const stored = await chunks.replaceDocumentChunks('acme', document.id, 'local-test', [
@@ -78,7 +79,7 @@ describe('persistence against a real Postgres', () => {
     };
     const changes = await committedAfter(before);
     expect(changes).toEqual([expect.objectContaining({ tenantId: 'acme', documentId: document.id, kind: 'upsert' })]);
-    const [indexed] = await chunks.chunksOfDocuments([document.id]);
+    const [indexed] = await chunks.chunksOfDocuments('acme', [document.id]);
     expect(Array.from(indexed.vector)).toEqual([0.25, -0.5, 0.125]);
     expect(indexed).toMatchObject({ filename: 'notes.md', tags: ['a', 'b'], folder: '/team', provenance: { headingPath: ['Notes'] } });
 
@@ -88,7 +89,7 @@ describe('persistence against a real Postgres', () => {
 
     expect(await documents.delete('acme', document.id)).toBe(true);
     expect(await documents.delete('acme', document.id)).toBe(false);
-    expect(await chunks.chunksOfDocuments([document.id])).toEqual([]);
+    expect(await chunks.chunksOfDocuments('acme', [document.id])).toEqual([]);
     const afterDelete = await committedAfter(changes[0]);
     expect(afterDelete).toEqual([expect.objectContaining({ documentId: document.id, kind: 'delete' })]);
     // A late ingestion step for a deleted document writes nothing.
@@ -118,9 +119,11 @@ describe('persistence against a real Postgres', () => {
 
   it('keeps conversations and purges old query log entries', async () => {
     const conversations = new ConversationRepository(dataSource);
-    const id = await conversations.appendExchange({ tenantId: 'acme', question: 'q?', answer: 'a [1]', citations: [{ index: 1 }] });
-    await conversations.appendExchange({ tenantId: 'acme', conversationId: id, question: 'q2?', answer: 'a2', citations: [] });
-    expect((await conversations.messages(id)).map((message) => message.role)).toEqual(['user', 'assistant', 'user', 'assistant']);
+    const id = randomUUID();
+    expect(await conversations.appendExchange({ tenantId: 'acme', conversationId: id, startsConversation: true, question: 'q?', answer: 'a [1]', citations: [{ index: 1 }] })).toBe(true);
+    expect(await conversations.appendExchange({ tenantId: 'acme', conversationId: id, startsConversation: false, question: 'q2?', answer: 'a2', citations: [] })).toBe(true);
+    expect((await conversations.messages('acme', id)).map((message) => message.content)).toEqual(['q?', 'a [1]', 'q2?', 'a2']);
+    expect(await conversations.exists('acme', id)).toBe(true);
 
     const log = new QueryLogRepository(dataSource);
     const entry = { tenantId: 'acme', question: 'q', hitCount: 1, citationCount: 1, generator: 'x', retrievalMs: 1, generationMs: 1, totalMs: 2, correlationId: null };

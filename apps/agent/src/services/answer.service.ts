@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { Inject, Injectable, type OnApplicationShutdown } from '@nestjs/common';
 import type { AnswerQuestionReply, Citation, PayloadOf } from '@quarry/contracts';
 import type { JobName } from '@quarry/contracts';
-import type { AnswerGenerator } from '@quarry/llm';
+import { type AnswerGenerator, LlmEndpointError } from '@quarry/llm';
 import type { Logger, ServiceMetrics } from '@quarry/observability';
 import { ConversationRepository, type DataSource, QueryLogRepository } from '@quarry/persistence';
 import { DATA_SOURCE, JOB_CLIENT, LOGGER, METRICS } from '@quarry/service-kit';
@@ -10,7 +10,9 @@ import type { JobClient } from '@quarry/transport';
 import { type AnswerGraph, type ContextBudget, type QueryExpansion, buildAnswerGraph } from '../graph/answer-graph';
 import { ANSWER_GENERATOR, CONTEXT_BUDGET, QUERY_EXPANSION } from '../tokens';
 import { citationSnippet } from './citation-snippet';
+import { ConversationRecords } from './conversation-records';
 import { DeferredWrites } from './deferred-writes';
+import { modelFailure } from './model-failure';
 
 // Records of answers given while Postgres is down are held in memory up to this many.
 const MAX_DEFERRED_WRITES = 10_000;
@@ -23,7 +25,7 @@ const MAX_DEFERRED_WRITES = 10_000;
 @Injectable()
 export class AnswerService implements OnApplicationShutdown {
   private readonly graph: AnswerGraph;
-  private readonly conversations: ConversationRepository;
+  private readonly conversations: ConversationRecords;
   private readonly queryLog: QueryLogRepository;
   private readonly deferred: DeferredWrites;
 
@@ -37,7 +39,6 @@ export class AnswerService implements OnApplicationShutdown {
     @Inject(METRICS) metrics: ServiceMetrics,
   ) {
     this.graph = buildAnswerGraph(jobs, generator, context, expansion ?? undefined);
-    this.conversations = new ConversationRepository(dataSource);
     this.queryLog = new QueryLogRepository(dataSource);
     this.deferred = new DeferredWrites({
       maxPending: MAX_DEFERRED_WRITES,
@@ -47,6 +48,7 @@ export class AnswerService implements OnApplicationShutdown {
       onChange: (pending) => metrics.deferredWrites.set(pending),
       onDrop: () => metrics.deferredWritesDropped.inc(),
     });
+    this.conversations = new ConversationRecords(new ConversationRepository(dataSource), this.deferred, logger);
   }
 
   async onApplicationShutdown(): Promise<void> {
@@ -55,12 +57,9 @@ export class AnswerService implements OnApplicationShutdown {
 
   async answer(request: PayloadOf<typeof JobName.AnswerQuestion>): Promise<AnswerQuestionReply> {
     const started = performance.now();
-    const state = await this.graph.invoke({
-      tenantId: request.tenantId,
-      question: request.question,
-      topK: request.topK,
-      filters: request.filters,
-    });
+    // A conversation the client continues must be its tenant's, before any work is done for it.
+    if (request.conversationId) await this.conversations.verify(request.tenantId, request.conversationId);
+    const state = await this.generate(request);
     const hitOf = new Map(state.hits.map((hit) => [hit.chunkId, hit]));
     const citations: Citation[] = state.generated.citedPassageIndexes.map((index) => {
       const passage = state.passages[index - 1];
@@ -76,8 +75,14 @@ export class AnswerService implements OnApplicationShutdown {
     });
     // A new conversation gets its id here, so the answer can name it even if its record must wait.
     const conversationId = request.conversationId ?? randomUUID();
-    const exchange = { tenantId: request.tenantId, conversationId, question: request.question, answer: state.generated.answer, citations };
-    await this.deferred.writeOrDefer(`conversation ${conversationId}`, () => this.conversations.appendExchange(exchange));
+    await this.conversations.record({
+      tenantId: request.tenantId,
+      conversationId,
+      startsConversation: request.conversationId === undefined,
+      question: request.question,
+      answer: state.generated.answer,
+      citations,
+    });
     const totalMs = performance.now() - started;
     const entry = {
       tenantId: request.tenantId,
@@ -100,5 +105,16 @@ export class AnswerService implements OnApplicationShutdown {
       conversationId,
       timings: { retrievalMs: state.retrievalMs, generationMs: state.generationMs, totalMs },
     };
+  }
+
+  /** Runs the graph; a failed model call is told to the client without the endpoint's own text. */
+  private async generate(request: PayloadOf<typeof JobName.AnswerQuestion>) {
+    try {
+      return await this.graph.invoke({ tenantId: request.tenantId, question: request.question, topK: request.topK, filters: request.filters });
+    } catch (error) {
+      if (!(error instanceof LlmEndpointError)) throw error;
+      this.logger.error('the model endpoint failed', { error: error.message, baseUrl: error.baseUrl, status: error.status });
+      throw modelFailure(error);
+    }
   }
 }

@@ -33,7 +33,7 @@ export class AnalyzeDocumentJob {
     if (!this.analyzer) return;
     const document = await this.documents.findById(payload.tenantId, payload.documentId);
     if (!document || document.status !== 'indexed' || document.sha256 !== payload.sha256) return;
-    const chunks = await this.chunks.chunksOfDocuments([document.id]);
+    const chunks = await this.chunks.chunksOfDocuments(document.tenantId, [document.id]);
     let excerpt = '';
     for (const chunk of chunks) {
       if (excerpt.length + chunk.text.length > EXCERPT_CHARS) break;
@@ -44,6 +44,6 @@ export class AnalyzeDocumentJob {
       this.logger.warn('model analysis unusable; keeping the heuristic analysis', { documentId: document.id });
       return;
     }
-    await this.documents.saveAnalysis(document.id, { ...(document.analysis ?? {}), ...analysis, method: 'llm', model: this.analyzer.model });
+    await this.documents.saveAnalysis(document.tenantId, document.id, { ...(document.analysis ?? {}), ...analysis, method: 'llm', model: this.analyzer.model });
   }
 }

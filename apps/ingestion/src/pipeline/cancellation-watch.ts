@@ -9,9 +9,9 @@ export class CancellationWatch {
   private readonly controller = new AbortController();
   private readonly timer: NodeJS.Timeout;
 
-  constructor(documents: DocumentRepository, documentId: string, intervalMs = 250) {
+  constructor(documents: DocumentRepository, tenantId: string, documentId: string, intervalMs = 250) {
     this.timer = setInterval(() => {
-      documents.statusOf(documentId).then(
+      documents.statusOf(tenantId, documentId).then(
         (status) => {
           if (status !== 'processing') this.controller.abort(new Error(`document is ${status ?? 'deleted'}`));
         },

@@ -97,11 +97,12 @@ export class StageRunner implements BeforeApplicationShutdown {
     const { payload } = job;
     const document = loaded === undefined ? await this.documents.findById(payload.tenantId, payload.documentId) : loaded;
     const progress = STAGE_PROGRESS[stage.name];
-    if (!document || !(await this.documents.enterStage(document.id, payload.sha256, stage.name, progress.from))) {
+    if (!document || !(await this.documents.enterStage(payload.tenantId, document.id, payload.sha256, stage.name, progress.from))) {
       await this.skip(stage.name === 'index' ? ['index'] : [], job, document);
       return;
     }
     const attempt = {
+      tenantId: payload.tenantId,
       documentId: document.id,
       queueJobId: job.queueJobId,
       kind: stage.name,
@@ -109,14 +110,14 @@ export class StageRunner implements BeforeApplicationShutdown {
       correlationId: payload.correlationId,
       startedAt: new Date(),
     };
-    const watch = this.watch(document.id);
+    const watch = this.watch(payload.tenantId, document.id);
     let recorded = false;
     try {
       await stage.run({
         document,
         payload,
         signal: watch.signal,
-        reportProgress: (fraction) => this.documents.setProgress(document.id, progress.from + fraction * (progress.to - progress.from)),
+        reportProgress: (fraction) => this.documents.setProgress(payload.tenantId, document.id, progress.from + fraction * (progress.to - progress.from)),
         commitHistory: () => [{ ...attempt, status: 'completed', finishedAt: new Date() }],
       });
       if (watch.signal.aborted) throw new DomainError(ErrorCode.Cancelled, 'cancelled while running');
@@ -133,11 +134,11 @@ export class StageRunner implements BeforeApplicationShutdown {
 
   private async runInline(stages: AllStages, document: DocumentEntity, job: StageJob): Promise<void> {
     const { payload } = job;
-    if (!(await this.documents.enterStage(document.id, payload.sha256, 'parse', 0))) {
+    if (!(await this.documents.enterStage(payload.tenantId, document.id, payload.sha256, 'parse', 0))) {
       await this.skip(ALL_STEPS, job, document);
       return;
     }
-    const base = { documentId: document.id, queueJobId: job.queueJobId, attempt: job.attempt, correlationId: payload.correlationId };
+    const base = { tenantId: payload.tenantId, documentId: document.id, queueJobId: job.queueJobId, attempt: job.attempt, correlationId: payload.correlationId };
     const finished: AttemptRecord[] = [];
     let current: AttemptRecord = { ...base, kind: 'parse', startedAt: new Date() };
     const step = async <T>(name: IngestionStage, work: () => Promise<T>): Promise<T> => {
@@ -147,7 +148,7 @@ export class StageRunner implements BeforeApplicationShutdown {
       return result;
     };
     const completed = () => finished.map((attempt) => ({ ...attempt, status: 'completed' as const }));
-    const watch = this.watch(document.id);
+    const watch = this.watch(payload.tenantId, document.id);
     let recorded = false;
     try {
       const { signal } = watch;
@@ -175,8 +176,8 @@ export class StageRunner implements BeforeApplicationShutdown {
     return document.sizeBytes <= this.inlineMaxBytes;
   }
 
-  private watch(documentId: string): CancellationWatch {
-    const watch = new CancellationWatch(this.documents, documentId);
+  private watch(tenantId: string, documentId: string): CancellationWatch {
+    const watch = new CancellationWatch(this.documents, tenantId, documentId);
     if (this.stopping) watch.interrupt(workerShutdownError());
     this.inFlight.add(watch);
     return watch;
@@ -198,12 +199,13 @@ export class StageRunner implements BeforeApplicationShutdown {
     const { payload } = job;
     this.logger.info('step skipped: document gone, replaced or final', { jobId: job.queueJobId, documentId: payload.documentId, status: document?.status });
     if (committingSteps.length === 0 || !document || document.status !== 'indexed' || document.sha256.trim() !== payload.sha256) return;
-    const recorded = await this.attempts.completedKinds(document.id);
+    const recorded = await this.attempts.completedKinds(payload.tenantId, document.id);
     const missing = committingSteps.filter((step) => !recorded.has(step));
     if (missing.length > 0) {
       const at = document.indexedAt ?? new Date();
       await this.attempts.recordMany(
         missing.map((kind) => ({
+          tenantId: payload.tenantId,
           documentId: document.id,
           queueJobId: job.queueJobId,
           kind,
@@ -251,6 +253,7 @@ export class StageRunner implements BeforeApplicationShutdown {
   private async recordStalled(stage: IngestionStage, payload: IngestDocumentPayload, previous: PreviousJob): Promise<void> {
     if (previous.state !== 'failed' || !isStalledTooOften(previous.failedReason)) return;
     await this.attempts.recordOnce({
+      tenantId: payload.tenantId,
       documentId: payload.documentId,
       queueJobId: stageJobId(stage, payload.documentId, payload.sha256),
       kind: stage,
@@ -270,7 +273,7 @@ export class StageRunner implements BeforeApplicationShutdown {
       throw workerShutdownError();
     }
     const outage = dependencyOutage(error, this.endpoints);
-    const status = await this.documents.statusOf(payload.documentId).catch((lookup: unknown) => {
+    const status = await this.documents.statusOf(payload.tenantId, payload.documentId).catch((lookup: unknown) => {
       // Nothing can be recorded or decided without Postgres: BullMQ retries, then the reconciler.
       throw this.asOutage(lookup);
     });
@@ -295,8 +298,8 @@ export class StageRunner implements BeforeApplicationShutdown {
     try {
       if (attempt) await this.attempts.record({ ...attempt, status: 'failed', error: message });
       const permanent = isDomainError(failure) && failure.permanent;
-      if ((permanent || job.isFinalAttempt) && (await this.documents.markFailed(payload.documentId, message))) {
-        await this.artifacts.deleteAll(payload.documentId);
+      if ((permanent || job.isFinalAttempt) && (await this.documents.markFailed(payload.tenantId, payload.documentId, message))) {
+        await this.artifacts.deleteAll(payload.tenantId, payload.documentId);
         this.metrics.documentsTotal.inc({ outcome: 'failed' });
       }
     } catch (bookkeeping) {

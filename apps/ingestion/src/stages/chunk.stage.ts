@@ -22,10 +22,10 @@ export class ChunkStage implements PipelineStage {
   }
 
   async run({ document, payload, signal }: StageInput): Promise<void> {
-    if (await this.artifacts.load(document.id, 'chunks', payload.sha256)) return;
-    const parsed = (await this.artifacts.load(document.id, 'parsed', payload.sha256))?.data as ParsedDocument | undefined;
+    if (await this.artifacts.load(document.tenantId, document.id, 'chunks', payload.sha256)) return;
+    const parsed = (await this.artifacts.load(document.tenantId, document.id, 'parsed', payload.sha256))?.data as ParsedDocument | undefined;
     if (!parsed) throw new DomainError(ErrorCode.Internal, 'the parse step left no output; re-running from parse');
-    await this.artifacts.save(document.id, 'chunks', payload.sha256, { data: await this.produce(parsed, signal) });
+    await this.artifacts.save(document.tenantId, document.id, 'chunks', payload.sha256, { data: await this.produce(parsed, signal) });
   }
 
   /** Chunks every section, numbering chunks across the document and merging section provenance. */

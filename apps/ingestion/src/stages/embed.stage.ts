@@ -26,11 +26,11 @@ export class EmbedStage implements PipelineStage {
   }
 
   async run({ document, payload, signal, reportProgress }: StageInput): Promise<void> {
-    if (await this.artifacts.load(document.id, 'embeddings', payload.sha256)) return;
-    const chunks = (await this.artifacts.load(document.id, 'chunks', payload.sha256))?.data as TextChunk[] | undefined;
+    if (await this.artifacts.load(document.tenantId, document.id, 'embeddings', payload.sha256)) return;
+    const chunks = (await this.artifacts.load(document.tenantId, document.id, 'chunks', payload.sha256))?.data as TextChunk[] | undefined;
     if (!chunks) throw new DomainError(ErrorCode.Internal, 'the chunk step left no output');
     const vectors = await this.produce(chunks, signal, reportProgress);
-    await this.artifacts.save(document.id, 'embeddings', payload.sha256, packVectors(vectors));
+    await this.artifacts.save(document.tenantId, document.id, 'embeddings', payload.sha256, packVectors(vectors));
   }
 
   /**

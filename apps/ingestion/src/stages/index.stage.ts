@@ -34,8 +34,8 @@ export class IndexStage implements PipelineStage {
   readonly commitsHistory = true;
 
   async run({ document, payload, signal, commitHistory }: StageInput): Promise<void> {
-    const chunks = (await this.artifacts.load(document.id, 'chunks', payload.sha256))?.data as TextChunk[] | undefined;
-    const embeddings = await this.artifacts.load(document.id, 'embeddings', payload.sha256);
+    const chunks = (await this.artifacts.load(document.tenantId, document.id, 'chunks', payload.sha256))?.data as TextChunk[] | undefined;
+    const embeddings = await this.artifacts.load(document.tenantId, document.id, 'embeddings', payload.sha256);
     if (!chunks || !embeddings?.bytes) throw new DomainError(ErrorCode.Internal, 'the embed step left no output');
     const vectors = unpackVectors(bytesToVector(embeddings.bytes), embeddings.data as Parameters<typeof unpackVectors>[1]);
     await this.write(payload, chunks, vectors, signal, commitHistory());

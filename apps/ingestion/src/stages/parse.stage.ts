@@ -24,13 +24,13 @@ export class ParseStage implements PipelineStage {
   }
 
   async run({ document, payload, signal }: StageInput): Promise<void> {
-    if (await this.artifacts.load(document.id, 'parsed', payload.sha256)) return;
-    await this.artifacts.save(document.id, 'parsed', payload.sha256, { data: await this.produce(document, signal) });
+    if (await this.artifacts.load(document.tenantId, document.id, 'parsed', payload.sha256)) return;
+    await this.artifacts.save(document.tenantId, document.id, 'parsed', payload.sha256, { data: await this.produce(document, signal) });
   }
 
   /** Parses the stored bytes and records what parsing learned (pages, heuristic analysis). */
   async produce(document: DocumentEntity, signal: AbortSignal): Promise<ParsedDocument> {
-    const bytes = await this.documents.content(document.id);
+    const bytes = await this.documents.content(document.tenantId, document.id);
     if (!bytes) throw new DomainError(ErrorCode.NotFound, 'the stored content of this document is missing');
     const parsed = await this.parser.parse(bytes, { filename: document.filename, signal });
     const sections = parsed.sections.filter((section) => section.text.trim().length > 0);
@@ -39,7 +39,7 @@ export class ParseStage implements PipelineStage {
         ? new DomainError(ErrorCode.NoExtractableText, 'no extractable text — needs OCR')
         : new DomainError(ErrorCode.EmptyDocument, 'the document contains no text');
     }
-    await this.documents.saveParseFacts(document.id, {
+    await this.documents.saveParseFacts(document.tenantId, document.id, {
       pageCount: parsed.metadata.pageCount ?? null,
       analysis: { ...analyzeHeuristically(parsed.format, sections), method: 'heuristic' },
     });

@@ -100,11 +100,12 @@ export class ReconcileDocumentsJob {
 
   private async recover(document: StuckDocument): Promise<Outcome> {
     const queue = this.jobs.proxy.unwrap<QueueRegistry>().queue(QueueName.Ingestion);
+    // Every write below names the document's tenant, from the scan's own row.
     const states = await stageJobStates(queue, document);
     if (states === 'alive') return 'alive';
     await this.recordStalledJobs(queue, document, states);
-    const stage = resumeStage(await this.artifacts.kinds(document.id, document.sha256));
-    const failures = await this.attempts.failures(document.id, stage);
+    const stage = resumeStage(await this.artifacts.kinds(document.tenantId, document.id, document.sha256));
+    const failures = await this.attempts.failures(document.tenantId, document.id, stage);
     if (failures.count >= this.config.RECONCILE_MAX_STEP_ATTEMPTS) return this.giveUp(document, stage, failures.count, failures.lastError);
 
     const jobId = stageJobId(stage, document.id, document.sha256);
@@ -118,7 +119,7 @@ export class ReconcileDocumentsJob {
         throw error;
       }
     }
-    await this.documents.touch(document.id);
+    await this.documents.touch(document.tenantId, document.id);
     await this.jobs.publish(STAGE_JOB_NAME[stage], { tenantId: document.tenantId, documentId: document.id, sha256: document.sha256 }, { jobId });
     const cause = previous === 'completed' || previous === 'failed' ? previous : 'missing';
     this.metrics.documentsRedriven.inc({ stage, cause });
@@ -138,6 +139,7 @@ export class ReconcileDocumentsJob {
       const job = await queue.getJob(jobId);
       if (!job || !stalledTooOften(job)) continue;
       const recorded = await this.attempts.recordOnce({
+        tenantId: document.tenantId,
         documentId: document.id,
         queueJobId: jobId,
         kind: stage,
@@ -153,8 +155,8 @@ export class ReconcileDocumentsJob {
 
   private async giveUp(document: StuckDocument, stage: IngestionStage, count: number, lastError: string | null): Promise<Outcome> {
     const reason = `the ${stage} step failed ${count} times; giving up${lastError ? ` (last failure: ${lastError})` : ''}`;
-    if (await this.documents.markFailed(document.id, reason)) {
-      await this.artifacts.deleteAll(document.id);
+    if (await this.documents.markFailed(document.tenantId, document.id, reason)) {
+      await this.artifacts.deleteAll(document.tenantId, document.id);
       this.metrics.documentsTotal.inc({ outcome: 'failed' });
       this.logger.warn('gave up on a document that keeps failing', { documentId: document.id, stage, failures: count });
     }

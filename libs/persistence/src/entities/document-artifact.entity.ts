@@ -8,6 +8,10 @@ export class DocumentArtifactEntity {
   @PrimaryColumn({ name: 'document_id', type: 'uuid' })
   documentId!: string;
 
+  /** The owning document's tenant (a foreign key on (document_id, tenant_id) holds them equal). */
+  @Column({ name: 'tenant_id', type: 'text' })
+  tenantId!: string;
+
   @PrimaryColumn({ type: 'text' })
   kind!: ArtifactKind;
 

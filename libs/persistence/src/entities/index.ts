@@ -1,3 +1,4 @@
+import { ApiKeyEntity } from './api-key.entity';
 import { ChunkEntity } from './chunk.entity';
 import { ConversationEntity } from './conversation.entity';
 import { DocumentArtifactEntity } from './document-artifact.entity';
@@ -11,6 +12,7 @@ import { QueryLogEntity } from './query-log.entity';
 import { TenantEntity } from './tenant.entity';
 
 export {
+  ApiKeyEntity,
   ChunkEntity,
   DocumentArtifactEntity,
   EmbeddingCacheEntity,
@@ -36,4 +38,5 @@ export const ALL_ENTITIES = [
   ConversationEntity,
   MessageEntity,
   QueryLogEntity,
+  ApiKeyEntity,
 ];

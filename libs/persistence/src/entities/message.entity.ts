@@ -8,6 +8,10 @@ export class MessageEntity {
   @Column({ name: 'conversation_id', type: 'uuid' })
   conversationId!: string;
 
+  /** The owning conversation's tenant (a foreign key on (conversation_id, tenant_id) holds them equal). */
+  @Column({ name: 'tenant_id', type: 'text' })
+  tenantId!: string;
+
   @Column({ type: 'text' })
   role!: 'user' | 'assistant';
 

@@ -16,6 +16,10 @@ export class ProcessingJobEntity {
   @Column({ name: 'document_id', type: 'uuid' })
   documentId!: string;
 
+  /** The owning document's tenant (a foreign key on (document_id, tenant_id) holds them equal). */
+  @Column({ name: 'tenant_id', type: 'text' })
+  tenantId!: string;
+
   @Column({ name: 'queue_job_id', type: 'text' })
   queueJobId!: string;
 

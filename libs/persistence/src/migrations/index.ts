@@ -3,6 +3,9 @@ import { StagedIngestion1763800000000 } from './1763800000000-staged-ingestion';
 import { EmbeddingVersions1763900000000 } from './1763900000000-embedding-versions';
 import { GaplessIndexFeed1764000000000 } from './1764000000000-gapless-index-feed';
 import { AttemptOutcomes1764100000000 } from './1764100000000-attempt-outcomes';
+import { ApiKeys1764200000000 } from './1764200000000-api-keys';
+import { TenantOwnedRows1764300000000 } from './1764300000000-tenant-owned-rows';
+import { TenantQuotas1764400000000 } from './1764400000000-tenant-quotas';
 
 /** Every migration, in order. New migrations are appended here. */
-export const ALL_MIGRATIONS = [InitialSchema1763700000000, StagedIngestion1763800000000, EmbeddingVersions1763900000000, GaplessIndexFeed1764000000000, AttemptOutcomes1764100000000];
+export const ALL_MIGRATIONS = [InitialSchema1763700000000, StagedIngestion1763800000000, EmbeddingVersions1763900000000, GaplessIndexFeed1764000000000, AttemptOutcomes1764100000000, ApiKeys1764200000000, TenantOwnedRows1764300000000, TenantQuotas1764400000000];

@@ -96,7 +96,11 @@ const CHUNK_FOR_INDEX_COLUMNS = `
   c.id AS chunk_id, c.document_id, c.tenant_id, c.ordinal, c.text, c.provenance, c.embedding,
   c.embedding_model, d.filename, d.tags, d.folder`;
 
-/** Chunks, their embeddings, and the index change log that keeps every retrieval replica current. */
+/**
+ * Chunks, their embeddings, and the index change log that keeps every retrieval replica current.
+ * Writes and per-document reads take the tenant; the feed, the full load and the per-tenant counts
+ * are the retrieval replicas' own work over all tenants (marked `@allTenants`) and take no ids.
+ */
 export class ChunkRepository {
   constructor(private readonly dataSource: DataSource) {}
 
@@ -105,7 +109,7 @@ export class ChunkRepository {
    * see the old chunks or the new ones, never a mix, and a retry of the step is harmless. The steps'
    * attempt rows (`history`) are written in the same transaction, so a process killed right after
    * the commit cannot leave an indexed document without its processing history.
-   * Returns false (writing nothing) when the document was deleted meanwhile.
+   * Returns false (writing nothing) when the document was deleted meanwhile, or is not the tenant's.
    */
   async replaceDocumentChunks(
     tenantId: string,
@@ -129,13 +133,13 @@ export class ChunkRepository {
       }
       // The row lock orders this write against a concurrent cancel or delete of the document.
       const locked: Array<{ status: string; sha256: string }> = await manager.query(
-        'SELECT status, sha256 FROM documents WHERE id = $1 FOR UPDATE',
-        [documentId],
+        'SELECT status, sha256 FROM documents WHERE id = $1 AND tenant_id = $2 FOR UPDATE',
+        [documentId, tenantId],
       );
       const current = locked[0];
       if (!current || current.status === 'cancelled' || current.status === 'failed') return false;
       if (expectedSha256 && current.sha256 !== expectedSha256) return false;
-      await manager.delete(ChunkEntity, { documentId });
+      await manager.delete(ChunkEntity, { tenantId, documentId });
       for (let start = 0; start < chunks.length; start += 500) {
         const rows = chunks.slice(start, start + 500).map((chunk): QueryDeepPartialEntity<ChunkEntity> => ({
           documentId,
@@ -159,10 +163,10 @@ export class ChunkRepository {
       }
       await manager.update(
         DocumentEntity,
-        { id: documentId },
+        { id: documentId, tenantId },
         { status: 'indexed', error: null, chunkCount: chunks.length, indexedAt: new Date(), stage: 'index', progress: 100 },
       );
-      await manager.delete(DocumentArtifactEntity, { documentId });
+      await manager.delete(DocumentArtifactEntity, { tenantId, documentId });
       await manager.insert(IndexChangeEntity, { tenantId, documentId, kind: 'upsert' });
       await new ProcessingJobRepository(this.dataSource).recordMany(history, manager);
       return true;
@@ -175,6 +179,7 @@ export class ChunkRepository {
    * (which starts afterwards) sees all their writes; changes of the transactions from there on are
    * replayed after the load, whether or not the load saw them — replay is idempotent (an upsert
    * reloads the document's current chunks).
+   * @allTenants system work: a retrieval replica's position in the feed of every tenant's changes.
    */
   async feedStart(): Promise<FeedPosition> {
     const rows: Array<{ xmin: string }> = await this.dataSource.query('SELECT pg_snapshot_xmin(pg_current_snapshot())::text AS xmin');
@@ -205,6 +210,7 @@ export class ChunkRepository {
    *
    * Settled changes sort before unsettled ones (their tx_id is lower), so a page that holds an
    * unsettled change holds every settled one; `more` says a page was full of settled changes.
+   * @allTenants system work: every retrieval replica follows every tenant's changes; each change names its tenant.
    */
   async changesAfter(position: FeedPosition, limit = 500): Promise<FeedPage> {
     const rows: Array<{
@@ -247,6 +253,7 @@ export class ChunkRepository {
    * unique index of chunks — keeps each page one index range scan and a document's chunks contiguous.
    * A document may span two pages; a document replaced between two pages can come out mixed, but
    * that replacement is a change in the feed, which the loader replays afterwards.
+   * @allTenants system work: a retrieval replica's full load at boot; each chunk names its tenant.
    */
   async *indexedChunkPages(embeddingModel: string, pageSize = 500): AsyncGenerator<ChunkForIndex[]> {
     let after: { documentId: string; ordinal: number } | undefined;
@@ -265,7 +272,7 @@ export class ChunkRepository {
     }
   }
 
-  /** The current chunks of the given documents (each named with its tenant) embedded with `embeddingModel`. */
+  /** The current chunks of the given documents (each named with its tenant: a document is matched within it) embedded with `embeddingModel`. */
   async indexedChunksOf(documents: ReadonlyArray<{ tenantId: string; documentId: string }>, embeddingModel: string): Promise<ChunkForIndex[]> {
     if (documents.length === 0) return [];
     const rows: ChunkRow[] = await this.dataSource.query(
@@ -283,6 +290,7 @@ export class ChunkRepository {
    * the replica: they are listed in `pending` and left out of the counts, so a change in flight is
    * not taken for drift. Read in one snapshot (repeatable read), so counts and pending agree.
    * `counts` lists every tenant Quarry knows (0 for a tenant without indexed chunks).
+   * @allTenants system work: a retrieval replica's reconciliation compares every tenant's count.
    */
   async indexedCountsByTenant(embeddingModel: string, position: FeedPosition): Promise<IndexedCounts> {
     return this.inOneSnapshot(async (manager) => {
@@ -332,12 +340,13 @@ export class ChunkRepository {
     });
   }
 
-  async chunksOfDocuments(documentIds: string[]): Promise<ChunkForIndex[]> {
+  /** The chunks of the tenant's indexed documents among `documentIds`, in order. */
+  async chunksOfDocuments(tenantId: string, documentIds: string[]): Promise<ChunkForIndex[]> {
     if (documentIds.length === 0) return [];
     const rows: ChunkRow[] = await this.dataSource.query(
-      `SELECT ${CHUNK_FOR_INDEX_COLUMNS} FROM chunks c JOIN documents d ON d.id = c.document_id
-       WHERE d.status = 'indexed' AND c.document_id = ANY($1::uuid[]) ORDER BY c.document_id, c.ordinal`,
-      [documentIds],
+      `SELECT ${CHUNK_FOR_INDEX_COLUMNS} FROM chunks c JOIN documents d ON d.id = c.document_id AND d.tenant_id = c.tenant_id
+       WHERE c.tenant_id = $1 AND d.status = 'indexed' AND c.document_id = ANY($2::uuid[]) ORDER BY c.document_id, c.ordinal`,
+      [tenantId, documentIds],
     );
     return rows.map(toChunkForIndex);
   }

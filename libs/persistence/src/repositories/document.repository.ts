@@ -76,7 +76,11 @@ export interface KnownProgress {
 
 export type ProgressChange = ({ gone: false } & DocumentProgress) | { gone: true; id: string; tenantId: string };
 
-/** Documents and their stored bytes. */
+/**
+ * Documents and their stored bytes. Every method takes the tenant and matches it in its WHERE,
+ * writes included, so an id from one tenant never reaches another tenant's row; the reconciler's
+ * scan (`findStuck`) is the one read across tenants, and returns each document's tenant.
+ */
 export class DocumentRepository {
   constructor(private readonly dataSource: DataSource) {}
 
@@ -96,7 +100,7 @@ export class DocumentRepository {
          ON CONFLICT (tenant_id, sha256) WHERE status IN ('queued', 'processing', 'indexed') DO NOTHING
          RETURNING id, status, sha256
        ), content AS (
-         INSERT INTO document_contents (document_id, bytes) SELECT id, $8 FROM created
+         INSERT INTO document_contents (tenant_id, document_id, bytes) SELECT $1, id, $8 FROM created
        )
        SELECT id, status, sha256 FROM created`,
       [input.tenantId, input.filename, input.mediaType, bytes.length, input.sha256, input.tags, input.folder, bytes],
@@ -126,17 +130,21 @@ export class DocumentRepository {
   async createWithContent(input: NewDocument, bytes: Buffer): Promise<DocumentEntity> {
     return this.dataSource.transaction(async (manager) => {
       await ensureTenant(manager, input.tenantId);
-      const document = manager.create(DocumentEntity, { ...input, sizeBytes: bytes.length, status: 'queued', error: null });
-      await manager.save(document);
-      await manager.insert(DocumentContentEntity, { documentId: document.id, bytes });
+      const { tenantId, filename, mediaType, sha256, tags, folder } = input;
+      const document = manager.create(DocumentEntity, { tenantId, filename, mediaType, sha256, tags, folder, sizeBytes: bytes.length, status: 'queued', error: null });
+      // An insert, never a save: a save given an existing id would update that row, whosever it is.
+      await manager.insert(DocumentEntity, document as QueryDeepPartialEntity<DocumentEntity>);
+      await manager.insert(DocumentContentEntity, { tenantId: input.tenantId, documentId: document.id, bytes });
       return document;
     });
   }
 
+  /** The tenant's document, or null (missing, or another tenant's). */
   findById(tenantId: string, id: string): Promise<DocumentEntity | null> {
     return this.dataSource.getRepository(DocumentEntity).findOneBy({ tenantId, id });
   }
 
+  /** The tenant's documents, newest first, a page at a time. */
   async list(tenantId: string, options: { status?: DocumentStatus; limit: number; offset: number }): Promise<DocumentPage> {
     const [items, total] = await this.dataSource.getRepository(DocumentEntity).findAndCount({
       where: { tenantId, ...(options.status ? { status: options.status } : {}) },
@@ -147,37 +155,39 @@ export class DocumentRepository {
     return { items, total };
   }
 
-  async content(documentId: string): Promise<Buffer | null> {
-    const row = await this.dataSource.getRepository(DocumentContentEntity).findOneBy({ documentId });
+  /** The stored bytes of the tenant's document. */
+  async content(tenantId: string, documentId: string): Promise<Buffer | null> {
+    const row = await this.dataSource.getRepository(DocumentContentEntity).findOneBy({ tenantId, documentId });
     return row?.bytes ?? null;
   }
 
   /**
    * Records that a pipeline step started on this content. False (and nothing written) when the
-   * document is gone, holds other content, or is final (indexed, failed, cancelled).
+   * document is gone, not the tenant's, holds other content, or is final (indexed, failed, cancelled).
    */
-  async enterStage(id: string, sha256: string, stage: string, progress: number): Promise<boolean> {
+  async enterStage(tenantId: string, id: string, sha256: string, stage: string, progress: number): Promise<boolean> {
     const result = await this.dataSource
       .createQueryBuilder()
       .update(DocumentEntity)
       .set({ status: 'processing', stage, progress, error: null })
-      .where('id = :id AND sha256 = :sha256 AND status IN (:...live)', { id, sha256, live: ['queued', 'processing'] })
+      .where('id = :id AND tenant_id = :tenantId AND sha256 = :sha256 AND status IN (:...live)', { id, tenantId, sha256, live: ['queued', 'processing'] })
       .execute();
     return (result.affected ?? 0) > 0;
   }
 
-  async setProgress(id: string, progress: number): Promise<void> {
+  /** A processing document's overall progress, 0..100. */
+  async setProgress(tenantId: string, id: string, progress: number): Promise<void> {
     await this.dataSource
       .createQueryBuilder()
       .update(DocumentEntity)
       .set({ progress: Math.max(0, Math.min(100, Math.round(progress))) })
-      .where('id = :id AND status = :status', { id, status: 'processing' })
+      .where('id = :id AND tenant_id = :tenantId AND status = :status', { id, tenantId, status: 'processing' })
       .execute();
   }
 
-  /** Current status, or undefined when the document is gone; cheap enough to poll during work. */
-  async statusOf(id: string): Promise<DocumentStatus | undefined> {
-    const rows: Array<{ status: DocumentStatus }> = await this.dataSource.query('SELECT status FROM documents WHERE id = $1', [id]);
+  /** Current status, or undefined when the document is gone (or not the tenant's); cheap enough to poll during work. */
+  async statusOf(tenantId: string, id: string): Promise<DocumentStatus | undefined> {
+    const rows: Array<{ status: DocumentStatus }> = await this.dataSource.query('SELECT status FROM documents WHERE id = $1 AND tenant_id = $2', [id, tenantId]);
     return rows[0]?.status;
   }
 
@@ -225,12 +235,12 @@ export class DocumentRepository {
   }
 
   /** Marks a live document failed with a readable reason; a cancelled or indexed one stays as it is. */
-  async markFailed(id: string, error: string): Promise<boolean> {
+  async markFailed(tenantId: string, id: string, error: string): Promise<boolean> {
     const result = await this.dataSource
       .createQueryBuilder()
       .update(DocumentEntity)
       .set({ status: 'failed', error: error.slice(0, 2000) })
-      .where('id = :id AND status IN (:...live)', { id, live: ['queued', 'processing'] })
+      .where('id = :id AND tenant_id = :tenantId AND status IN (:...live)', { id, tenantId, live: ['queued', 'processing'] })
       .execute();
     return (result.affected ?? 0) > 0;
   }
@@ -245,26 +255,29 @@ export class DocumentRepository {
         .where('id = :id AND tenant_id = :tenantId AND status IN (:...live)', { id, tenantId, live: ['queued', 'processing'] })
         .execute();
       if ((result.affected ?? 0) === 0) return false;
-      await manager.delete(DocumentArtifactEntity, { documentId: id });
+      await manager.delete(DocumentArtifactEntity, { tenantId, documentId: id });
       return true;
     });
   }
 
   /** What parsing learned about the document, in one write. */
-  async saveParseFacts(id: string, facts: { pageCount: number | null; analysis: Record<string, unknown> }): Promise<void> {
+  async saveParseFacts(tenantId: string, id: string, facts: { pageCount: number | null; analysis: Record<string, unknown> }): Promise<void> {
     await this.dataSource
       .getRepository(DocumentEntity)
-      .update({ id }, { pageCount: facts.pageCount, analysis: facts.analysis as QueryDeepPartialEntity<Record<string, unknown>> });
+      .update({ id, tenantId }, { pageCount: facts.pageCount, analysis: facts.analysis as QueryDeepPartialEntity<Record<string, unknown>> });
   }
 
-  async saveAnalysis(id: string, analysis: Record<string, unknown>): Promise<void> {
-    await this.dataSource.getRepository(DocumentEntity).update({ id }, { analysis: analysis as QueryDeepPartialEntity<Record<string, unknown>> });
+  /** The document's analysis (replacing the heuristic one with the model's). */
+  async saveAnalysis(tenantId: string, id: string, analysis: Record<string, unknown>): Promise<void> {
+    await this.dataSource.getRepository(DocumentEntity).update({ id, tenantId }, { analysis: analysis as QueryDeepPartialEntity<Record<string, unknown>> });
   }
 
   /**
    * Documents still queued or processing whose row has not changed for `seconds` (crash, lost job),
    * oldest first, a page at a time: keyset paging by (updated_at, id), so a scan reaches every
    * candidate however many there are (an offset would skip or repeat rows that move meanwhile).
+   * @allTenants system work: the reconciler's stuck scan; each row names its tenant, which the
+   * reconciler passes to every write that follows.
    */
   async findStuck(seconds: number, options: { limit?: number; after?: StuckPosition } = {}): Promise<StuckDocument[]> {
     const { limit = 500, after } = options;
@@ -288,8 +301,8 @@ export class DocumentRepository {
   }
 
   /** Marks a live document as looked at now, so the reconciler does not re-drive it again at once. */
-  async touch(id: string): Promise<void> {
-    await this.dataSource.query(`UPDATE documents SET updated_at = now() WHERE id = $1 AND status IN ('queued', 'processing')`, [id]);
+  async touch(tenantId: string, id: string): Promise<void> {
+    await this.dataSource.query(`UPDATE documents SET updated_at = now() WHERE id = $1 AND tenant_id = $2 AND status IN ('queued', 'processing')`, [id, tenantId]);
   }
 
   /** Live documents of a tenant that are still waiting or in work: the tenant's share of the queue. */

@@ -2,10 +2,16 @@ import type { DataSource } from 'typeorm';
 import { EmbeddingCacheEntity } from '../entities/embedding-cache.entity';
 import { bytesToVector, vectorToBytes } from './vector-bytes';
 
-/** Persistent embedding cache keyed by model and content hash (shared by every ingestion replica). */
+/**
+ * Persistent embedding cache keyed by model and content hash (shared by every ingestion replica).
+ * Deliberately not per tenant: a vector is a function of the model and the text alone, and the
+ * cache is read only by ingestion for text it already holds, never answered to a client; sharing
+ * it saves re-embedding text that several tenants upload.
+ */
 export class EmbeddingCacheRepository {
   constructor(private readonly dataSource: DataSource) {}
 
+  /** @allTenants system work: keyed by content hash and model; the caller holds the text already. */
   async getMany(model: string, contentHashes: string[]): Promise<Map<string, Float32Array>> {
     if (contentHashes.length === 0) return new Map();
     const rows: Array<{ content_sha256: string; vector: Buffer }> = await this.dataSource.query(
@@ -15,6 +21,7 @@ export class EmbeddingCacheRepository {
     return new Map(rows.map((row) => [row.content_sha256, bytesToVector(row.vector)]));
   }
 
+  /** @allTenants system work: keyed by content hash and model, like `getMany`. */
   async putMany(model: string, entries: Array<{ contentSha256: string; vector: Float32Array }>): Promise<void> {
     if (entries.length === 0) return;
     await this.dataSource

@@ -38,15 +38,19 @@ export const sameEmbedding = (a: EmbeddingSpec, b: EmbeddingSpec): boolean =>
  * Which embedding model the index serves (active) and which one is being built to replace it.
  * The switch is one transaction: building vectors move into chunks, the versions flip, and every
  * retrieval replica rebuilds on the new version while still serving the old one.
+ * Embedding versions are one setting of the whole installation: every method here is system work
+ * across all tenants, run by ingestion and retrieval themselves, never with an id from a client.
  */
 export class EmbeddingVersionRepository {
   constructor(private readonly dataSource: DataSource) {}
 
+  /** @allTenants system work: the installation's active embedding version. */
   async active(): Promise<EmbeddingVersion | undefined> {
     const rows: VersionRow[] = await this.dataSource.query(`SELECT * FROM embedding_versions WHERE state = 'active'`);
     return rows[0] && toVersion(rows[0]);
   }
 
+  /** @allTenants system work: the version being built, if any. */
   async building(): Promise<EmbeddingVersion | undefined> {
     const rows: VersionRow[] = await this.dataSource.query(`SELECT * FROM embedding_versions WHERE state = 'building'`);
     return rows[0] && toVersion(rows[0]);
@@ -56,6 +60,7 @@ export class EmbeddingVersionRepository {
    * Makes `spec` the target: the first version ever becomes active at once (adopting the chunks
    * that already exist); a different model than the active one becomes the building version
    * (replacing a building version of yet another model). Returns what should happen next.
+   * @allTenants system work: the configured model, at ingestion's boot.
    */
   async target(spec: EmbeddingSpec): Promise<{ active: EmbeddingVersion; building?: EmbeddingVersion }> {
     return this.dataSource.transaction(async (manager) => {
@@ -75,7 +80,10 @@ export class EmbeddingVersionRepository {
     });
   }
 
-  /** Chunks that have no vector yet for the building version (oldest first), with their text. */
+  /**
+   * Chunks that have no vector yet for the building version (oldest first), with their text.
+   * @allTenants system work: the re-embedding job goes through every tenant's chunks.
+   */
   async chunksWithoutVector(versionId: number, limit: number): Promise<Array<{ chunkId: string; text: string }>> {
     const rows: Array<{ id: string; text: string }> = await this.dataSource.query(
       `SELECT c.id, c.text FROM chunks c
@@ -86,6 +94,11 @@ export class EmbeddingVersionRepository {
     return rows.map((row) => ({ chunkId: row.id, text: row.text }));
   }
 
+  /**
+   * Stores vectors of the building version for the given chunks.
+   * @allTenants system work: chunk ids come from `chunksWithoutVector` or from the index step's own
+   * insert in the same transaction (`ChunkRepository.replaceDocumentChunks`), never from a client.
+   */
   async saveVectors(versionId: number, vectors: Array<{ chunkId: string; vector: Float32Array }>, manager?: EntityManager): Promise<void> {
     if (vectors.length === 0) return;
     const values = vectors.map((_, index) => `($1, $${index * 2 + 2}, $${index * 2 + 3})`).join(', ');
@@ -99,6 +112,7 @@ export class EmbeddingVersionRepository {
    * Switches to the building version if every chunk has its vector: copies the vectors into chunks,
    * retires the old version, and logs an index change per document so replicas pick it up.
    * False (nothing changed) while chunks are still missing, or when the version is no longer building.
+   * @allTenants system work: the switch moves every tenant's chunks at once.
    */
   async activate(versionId: number): Promise<boolean> {
     return this.dataSource.transaction(async (manager) => {

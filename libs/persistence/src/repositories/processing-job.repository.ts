@@ -2,6 +2,8 @@ import type { DataSource, EntityManager } from 'typeorm';
 import { ProcessingJobEntity } from '../entities/processing-job.entity';
 
 export interface FinishedAttempt {
+  /** The document's tenant (a foreign key holds it to the document's). */
+  tenantId: string;
   documentId: string;
   queueJobId: string;
   kind: string;
@@ -20,7 +22,11 @@ export interface StepFailures {
   lastError: string | null;
 }
 
-/** A row per attempt of a pipeline job, so the API can show what happened to a document. */
+/**
+ * A row per attempt of a pipeline job, so the API can show what happened to a document. Every
+ * method takes the document's tenant; a row whose tenant is not its document's cannot be written
+ * (foreign key on (document_id, tenant_id)).
+ */
 export class ProcessingJobRepository {
   constructor(private readonly dataSource: DataSource) {}
 
@@ -34,6 +40,7 @@ export class ProcessingJobRepository {
     if (inputs.length === 0) return;
     await manager.getRepository(ProcessingJobEntity).insert(
       inputs.map((input) => ({
+        tenantId: input.tenantId,
         documentId: input.documentId,
         queueJobId: input.queueJobId,
         kind: input.kind,
@@ -54,9 +61,9 @@ export class ProcessingJobRepository {
    */
   async recordOnce(input: FinishedAttempt): Promise<boolean> {
     const rows: unknown[] = await this.dataSource.query(
-      `INSERT INTO processing_jobs (document_id, queue_job_id, kind, attempt, status, error, correlation_id, started_at, finished_at)
-       SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9
-       WHERE NOT EXISTS (SELECT 1 FROM processing_jobs WHERE document_id = $1 AND queue_job_id = $2 AND kind = $3 AND started_at = $8)
+      `INSERT INTO processing_jobs (tenant_id, document_id, queue_job_id, kind, attempt, status, error, correlation_id, started_at, finished_at)
+       SELECT $10, $1, $2, $3, $4, $5, $6, $7, $8, $9
+       WHERE NOT EXISTS (SELECT 1 FROM processing_jobs WHERE tenant_id = $10 AND document_id = $1 AND queue_job_id = $2 AND kind = $3 AND started_at = $8)
        RETURNING id`,
       [
         input.documentId,
@@ -68,31 +75,33 @@ export class ProcessingJobRepository {
         input.correlationId ?? null,
         input.startedAt,
         input.finishedAt ?? new Date(),
+        input.tenantId,
       ],
     );
     return rows.length > 0;
   }
 
   /** How often a step really failed on a document (to give up on one that keeps failing). */
-  async failures(documentId: string, kind: string): Promise<StepFailures> {
+  async failures(tenantId: string, documentId: string, kind: string): Promise<StepFailures> {
     const rows: Array<{ count: number; last_error: string | null }> = await this.dataSource.query(
       `SELECT count(*)::int AS count, (array_agg(error ORDER BY finished_at DESC NULLS LAST))[1] AS last_error
-       FROM processing_jobs WHERE document_id = $1 AND kind = $2 AND status = 'failed'`,
-      [documentId, kind],
+       FROM processing_jobs WHERE tenant_id = $1 AND document_id = $2 AND kind = $3 AND status = 'failed'`,
+      [tenantId, documentId, kind],
     );
     return { count: rows[0]?.count ?? 0, lastError: rows[0]?.last_error ?? null };
   }
 
   /** The steps that have a completed attempt on record for a document. */
-  async completedKinds(documentId: string): Promise<Set<string>> {
+  async completedKinds(tenantId: string, documentId: string): Promise<Set<string>> {
     const rows: Array<{ kind: string }> = await this.dataSource.query(
-      `SELECT DISTINCT kind FROM processing_jobs WHERE document_id = $1 AND status = 'completed'`,
-      [documentId],
+      `SELECT DISTINCT kind FROM processing_jobs WHERE tenant_id = $1 AND document_id = $2 AND status = 'completed'`,
+      [tenantId, documentId],
     );
     return new Set(rows.map((row) => row.kind));
   }
 
-  forDocument(documentId: string): Promise<ProcessingJobEntity[]> {
-    return this.dataSource.getRepository(ProcessingJobEntity).find({ where: { documentId }, order: { startedAt: 'DESC' }, take: 20 });
+  /** The latest attempts on a document, newest first. */
+  forDocument(tenantId: string, documentId: string): Promise<ProcessingJobEntity[]> {
+    return this.dataSource.getRepository(ProcessingJobEntity).find({ where: { tenantId, documentId }, order: { startedAt: 'DESC' }, take: 20 });
   }
 }
