@@ -9,7 +9,7 @@ module.exports = {
   testMatch: ['<rootDir>/**/*.spec.ts'],
   testPathIgnorePatterns: ['/node_modules/', '/dist/'],
   transform: {
-    '^.+\\.ts$': [
+    '^.+\\.(ts|js)$': [
       '@swc/jest',
       {
         swcrc: false,
@@ -24,6 +24,9 @@ module.exports = {
       },
     ],
   },
+  // content-disposition 3 (under @fastify/static, which the docs UI uses) is ESM only; Node loads it
+  // with require(esm), jest's module system does not, so jest compiles that one package to CommonJS.
+  transformIgnorePatterns: ['^(?!.*/node_modules/content-disposition/).*/node_modules/'],
   moduleNameMapper: {
     '^@quarry/([a-z-]+)$': path.join(root, 'libs/$1/src/index.ts'),
   },

@@ -1,4 +1,5 @@
 import { Module } from '@nestjs/common';
+import { AuthModule } from './auth/auth.module';
 import { DocumentsController } from './documents/documents.controller';
 import { DocumentsService } from './documents/documents.service';
 import { JobProgressHub } from './jobs/job-progress-hub';
@@ -8,6 +9,7 @@ import { StreamQuota } from './jobs/stream-quota';
 import { QueryController } from './query/query.controller';
 
 @Module({
+  imports: [AuthModule],
   controllers: [DocumentsController, JobsController, QueryController],
   providers: [DocumentsService, JobsService, JobProgressHub, StreamQuota],
 })

@@ -1,6 +1,6 @@
-import { gatewayHttpEnv, loadConfig, serviceEnv } from '@quarry/config';
+import { authEnv, gatewayHttpEnv, limitsEnv, loadConfig, serviceEnv } from '@quarry/config';
 
-export const gatewayConfigSchema = serviceEnv.extend(gatewayHttpEnv.shape);
+export const gatewayConfigSchema = serviceEnv.extend(gatewayHttpEnv.shape).extend(authEnv.shape).extend(limitsEnv.shape);
 export type GatewayConfig = ReturnType<typeof loadGatewayConfig>;
 
 export function loadGatewayConfig(env: NodeJS.ProcessEnv = process.env) {

@@ -1,15 +1,13 @@
 import 'reflect-metadata';
 import { createHash } from 'node:crypto';
 import { JobName, QueueName, ingestJobId } from '@quarry/contracts';
-import { type RunningService, runService } from '@quarry/service-kit';
+import type { RunningService } from '@quarry/service-kit';
 import { type TestRedisPrefix, type TestSchema, createTestRedisPrefix, createTestSchema } from '@quarry/testing';
 import { redisOptionsFromUrl } from '@quarry/transport';
 import { Queue } from 'bullmq';
-import { GatewayModule } from '../src/app.module';
-import { type GatewayConfig, loadGatewayConfig } from '../src/config';
+import type { GatewayConfig } from '../src/config';
 import type { DocumentView } from '../src/documents/document-view';
-import { configureGatewayHttp } from '../src/http/configure-http';
-import { gatewayHttpOptions } from '../src/http/gateway-http-options';
+import { BEHIND_TRUSTED_PROXY, startGateway } from './start-gateway';
 
 const MAX_UPLOAD_BYTES = 1024;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
@@ -49,27 +47,13 @@ describe('gateway over HTTP (in-process, real Postgres and Redis)', () => {
   beforeAll(async () => {
     schema = await createTestSchema('gateway');
     redis = createTestRedisPrefix('gateway');
-    const config = loadGatewayConfig({
-      NODE_ENV: 'test',
-      LOG_LEVEL: 'error',
+    service = await startGateway({
+      ...BEHIND_TRUSTED_PROXY,
       DATABASE_URL: schema.url,
       DATABASE_SCHEMA: schema.schema,
-      DATABASE_POOL_MAX: '4',
       REDIS_URL: redis.url,
       REDIS_PREFIX: redis.prefix,
-      HOST: '127.0.0.1',
       MAX_UPLOAD_BYTES: String(MAX_UPLOAD_BYTES),
-      SHUTDOWN_TIMEOUT_MS: '2000',
-    });
-    // As apps/gateway/src/main.ts, except the port: PORT must be 1-65535, so the OS picks one here.
-    service = await runService({
-      name: 'gateway',
-      config,
-      http: { ...gatewayHttpOptions(config), port: 0 },
-      queues: [],
-      module: GatewayModule,
-      silentLogs: true,
-      configureHttp: configureGatewayHttp,
     });
     ingestionQueue = new Queue(QueueName.Ingestion, { connection: redisOptionsFromUrl(redis.url), prefix: redis.prefix });
   });
@@ -81,8 +65,9 @@ describe('gateway over HTTP (in-process, real Postgres and Redis)', () => {
     await schema?.drop();
   });
 
-  const api = (path: string, init: RequestInit = {}) => fetch(`${service.url}${path}`, init);
-  const asTenant = (tenant: string | undefined): Record<string, string> => (tenant === undefined ? {} : { 'x-tenant-id': tenant });
+  // Every request names its tenant, as the authenticating proxy in front of the gateway would.
+  const api = (path: string, init: RequestInit = {}) => fetch(`${service.url}${path}`, { ...init, headers: { 'x-tenant-id': 'default', ...(init.headers as Record<string, string> | undefined) } });
+  const asTenant = (tenant = 'default'): Record<string, string> => ({ 'x-tenant-id': tenant });
 
   function upload(filename: string, content: string | Uint8Array, options: UploadOptions = {}): Promise<Response> {
     const form = new FormData();

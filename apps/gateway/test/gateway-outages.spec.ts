@@ -3,7 +3,7 @@ import { PrivatePostgres, PrivateRedis, waitFor } from '@quarry/testing';
 import type { GatewayConfig } from '../src/config';
 import type { JobView } from '../src/jobs/jobs.service';
 import { EventStream } from './event-stream';
-import { startGateway } from './start-gateway';
+import { BEHIND_TRUSTED_PROXY, startGateway } from './start-gateway';
 
 interface ErrorReply {
   error: { code: string; message: string; correlationId: string };
@@ -21,6 +21,7 @@ describe('gateway during Postgres and Redis outages', () => {
   beforeAll(async () => {
     [postgres, redis] = await Promise.all([PrivatePostgres.start(), PrivateRedis.start()]);
     service = await startGateway({
+      ...BEHIND_TRUSTED_PROXY,
       DATABASE_URL: postgres.url,
       REDIS_URL: redis.url,
       REDIS_PREFIX: 'gw-outage',

@@ -4,7 +4,7 @@ import { type TestRedisPrefix, type TestSchema, createTestRedisPrefix, createTes
 import type { GatewayConfig } from '../src/config';
 import type { JobView } from '../src/jobs/jobs.service';
 import { EventStream } from './event-stream';
-import { startGateway } from './start-gateway';
+import { BEHIND_TRUSTED_PROXY, startGateway } from './start-gateway';
 
 const MAX_STREAMS = 3;
 
@@ -23,11 +23,12 @@ describe('gateway progress streams (shared poller, per-tenant cap)', () => {
     schema = await createTestSchema('gwsse');
     redis = createTestRedisPrefix('gwsse');
     service = await startGateway({
+      ...BEHIND_TRUSTED_PROXY,
       DATABASE_URL: schema.url,
       DATABASE_SCHEMA: schema.schema,
       REDIS_URL: redis.url,
       REDIS_PREFIX: redis.prefix,
-      SSE_MAX_STREAMS_PER_TENANT: String(MAX_STREAMS),
+      SSE_MAX_STREAMS_PER_KEY: String(MAX_STREAMS),
       SSE_HEARTBEAT_MS: '200',
     });
   });
@@ -130,7 +131,7 @@ describe('gateway progress streams (shared poller, per-tenant cap)', () => {
 
     await setProgress(jobs[4].documentId, { status: 'processing', stage: 'embed', progress: 55 });
     await streams[4].next((event) => (event.data as JobView).stage === 'embed', 3000, 'the embed progress');
-    expect(histories.mock.calls).toEqual([[jobs[4].documentId]]);
+    expect(histories.mock.calls).toEqual([[jobs[4].tenant, jobs[4].documentId]]);
     expect(streams.map((events) => events.events.length)).toEqual(jobs.map((_, index) => (index === 4 ? 2 : 1)));
   });
 
@@ -149,7 +150,7 @@ describe('gateway progress streams (shared poller, per-tenant cap)', () => {
     expect(view.status).toBe(404);
   });
 
-  it(`caps open streams per tenant at SSE_MAX_STREAMS_PER_TENANT (${MAX_STREAMS}) with 429, and frees a slot when a client leaves`, async () => {
+  it(`caps open streams per tenant (trusted-header mode: no key) at SSE_MAX_STREAMS_PER_KEY (${MAX_STREAMS}) with 429, and frees a slot when a client leaves`, async () => {
     const jobs = await Promise.all(Array.from({ length: MAX_STREAMS + 1 }, () => upload('capped')));
     const held: EventStream[] = [];
     for (const job of jobs.slice(0, MAX_STREAMS)) {
@@ -163,7 +164,7 @@ describe('gateway progress streams (shared poller, per-tenant cap)', () => {
     const body = (await refused.json()) as { error: { code: string; message: string; correlationId: string } };
     expect(body.error).toEqual({
       code: 'RATE_LIMITED',
-      message: `at most ${MAX_STREAMS} progress streams per tenant may be open at once (SSE_MAX_STREAMS_PER_TENANT); close one or retry later`,
+      message: `at most ${MAX_STREAMS} progress streams per tenant may be open at once (SSE_MAX_STREAMS_PER_KEY); close one or retry later`,
       correlationId: refused.headers.get('x-correlation-id'),
     });
     // Other tenants are not affected, and status reads are not streams.

@@ -2,7 +2,7 @@ import type { RunningService } from '@quarry/service-kit';
 import { type TestRedisPrefix, type TestSchema, createTestRedisPrefix, createTestSchema } from '@quarry/testing';
 import type { GatewayConfig } from '../src/config';
 import { RawConnection, type RawResponse } from './raw-http';
-import { startGateway } from './start-gateway';
+import { BEHIND_TRUSTED_PROXY, startGateway } from './start-gateway';
 
 const MAX_UPLOAD_BYTES = 64 * 1024;
 const BOUNDARY = 'QuarryTestBoundary7MA4YWxk';
@@ -29,6 +29,7 @@ describe('gateway uploads: limits before the body is read, malformed forms, unst
     schema = await createTestSchema('gwuploads');
     redis = createTestRedisPrefix('gwuploads');
     service = await startGateway({
+      ...BEHIND_TRUSTED_PROXY,
       DATABASE_URL: schema.url,
       DATABASE_SCHEMA: schema.schema,
       REDIS_URL: redis.url,
@@ -79,7 +80,7 @@ describe('gateway uploads: limits before the body is read, malformed forms, unst
 
     it('answers a batch whose Content-Length passes MAX_BATCH_BYTES with 413 naming that limit', async () => {
       const response = await send(
-        `POST /api/documents/batch HTTP/1.1\r\nHost: x\r\nContent-Type: multipart/form-data; boundary=${BOUNDARY}\r\nContent-Length: ${SIXTY_MB}\r\n\r\n`,
+        `POST /api/documents/batch HTTP/1.1\r\nHost: x\r\nx-tenant-id: big\r\nContent-Type: multipart/form-data; boundary=${BOUNDARY}\r\nContent-Length: ${SIXTY_MB}\r\n\r\n`,
       );
       expect(errorOf(response, 413, 'PAYLOAD_TOO_LARGE')).toContain('MAX_BATCH_BYTES');
     });
@@ -190,7 +191,7 @@ describe('gateway uploads: limits before the body is read, malformed forms, unst
     });
 
     const ask = (body: unknown) =>
-      fetch(`${service.url}/api/query`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+      fetch(`${service.url}/api/query`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-tenant-id': 'unicode' }, body: JSON.stringify(body) });
 
     it.each([
       ['a NUL in the question', { question: 'vacation\u0000days' }, 'question: must not contain NUL characters (U+0000)'],

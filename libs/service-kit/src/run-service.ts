@@ -7,7 +7,8 @@ import { type Logger, NestWinstonLogger, ServiceMetrics, createLogger } from '@q
 import { endpointsFromUrls } from '@quarry/domain';
 import { createDataSource, runMigrationsExclusively } from '@quarry/persistence';
 import { BullMqClient, BullMqServer, JobClient, PassThroughRpcExceptionFilter } from '@quarry/transport';
-import type { FastifyServerOptions } from 'fastify';
+import type { Server } from 'node:http';
+import type { FastifyHttpOptions, FastifyServerOptions } from 'fastify';
 import Redis from 'ioredis';
 import { CorrelationInterceptor } from './correlation.interceptor';
 import { checkPostgres, checkRedis } from './dependency-check';
@@ -22,8 +23,8 @@ export interface ServiceDefinition<C extends BaseServiceConfig> {
     port: number;
     host: string;
     bodyLimit?: number;
-    /** Further Fastify server options (the gateway answers parser and framework errors in its own shape). */
-    fastify?: Pick<FastifyServerOptions, 'clientErrorHandler' | 'frameworkErrors'>;
+    /** Further Fastify server options (the gateway answers parser and framework errors in its own shape, and sets its timeouts). */
+    fastify?: Pick<FastifyServerOptions, 'clientErrorHandler' | 'frameworkErrors' | 'requestTimeout' | 'connectionTimeout'> & Pick<FastifyHttpOptions<Server>, 'http'>;
   };
   /** Queues this service consumes with its `@MessagePattern` / `@EventPattern` handlers. */
   queues: QueueName[];

@@ -1,27 +1,8 @@
 import type { DocumentEntity } from '@quarry/persistence';
+import type { DocumentView } from './documents.schemas';
 
-/** The public JSON shape of a document. */
-export interface DocumentView {
-  id: string;
-  filename: string;
-  mediaType: string;
-  sizeBytes: number;
-  sha256: string;
-  tags: string[];
-  folder: string;
-  status: string;
-  error: string | null;
-  chunkCount: number;
-  /** Pipeline step reached (parse, chunk, embed, index) and overall percent. */
-  stage: string | null;
-  progress: number;
-  pageCount: number | null;
-  /** Language, size, structure, chunking recommendation; with a model also summary and tags. */
-  analysis: Record<string, unknown> | null;
-  createdAt: string;
-  updatedAt: string;
-  indexedAt: string | null;
-}
+/** The public JSON shape of a document (its schema is in documents.schemas.ts, for the OpenAPI document). */
+export type { DocumentView };
 
 export function toDocumentView(document: DocumentEntity): DocumentView {
   return {

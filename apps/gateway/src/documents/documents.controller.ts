@@ -1,21 +1,14 @@
 import { Controller, Delete, Get, HttpCode, Inject, Param, Post, Query, Req, Res } from '@nestjs/common';
-import { DocumentStatus } from '@quarry/contracts';
 import { SERVICE_CONFIG } from '@quarry/service-kit';
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import { RequiresRole } from '../auth/requires-role.decorator';
 import type { GatewayConfig } from '../config';
-import { z } from 'zod';
 import { parseBody } from '../http/parse-body';
 import { publicErrorOf } from '../http/public-error';
 import { Tenant } from '../http/tenant.decorator';
+import { type BatchUploadResult, DocumentId, ListDocumentsQuery } from './documents.schemas';
 import { DocumentsService } from './documents.service';
 import { readUploadForm, uploadLimits } from './upload-form';
-
-const ListQuery = z.object({
-  status: DocumentStatus.optional(),
-  limit: z.coerce.number().int().min(1).max(200).default(50),
-  offset: z.coerce.number().int().min(0).default(0),
-});
-const DocumentId = z.uuid({ message: 'document id must be a UUID' });
 
 @Controller('api/documents')
 export class DocumentsController {
@@ -33,6 +26,7 @@ export class DocumentsController {
    * document (200, `duplicate: true`). Follow it at GET /api/jobs/:jobId or its /events stream.
    */
   @Post()
+  @RequiresRole('write')
   async upload(@Tenant() tenantId: string, @Req() request: FastifyRequest, @Res({ passthrough: true }) reply: FastifyReply) {
     const form = await readUploadForm(request, this.limits.single);
     const result = await this.documents.upload(tenantId, form.files[0], form);
@@ -42,8 +36,9 @@ export class DocumentsController {
 
   /** Many files in one request (same tags and folder); each succeeds or fails on its own. */
   @Post('batch')
+  @RequiresRole('write')
   @HttpCode(202)
-  async uploadBatch(@Tenant() tenantId: string, @Req() request: FastifyRequest) {
+  async uploadBatch(@Tenant() tenantId: string, @Req() request: FastifyRequest): Promise<BatchUploadResult> {
     const form = await readUploadForm(request, this.limits.batch);
     const results = await this.documents.uploadMany(tenantId, form.files, form);
     return {
@@ -60,16 +55,19 @@ export class DocumentsController {
   }
 
   @Get()
+  @RequiresRole('read')
   list(@Tenant() tenantId: string, @Query() query: unknown) {
-    return this.documents.list(tenantId, parseBody(ListQuery, query));
+    return this.documents.list(tenantId, parseBody(ListDocumentsQuery, query));
   }
 
   @Get(':id')
+  @RequiresRole('read')
   get(@Tenant() tenantId: string, @Param('id') id: string) {
     return this.documents.get(tenantId, parseBody(DocumentId, id));
   }
 
   @Delete(':id')
+  @RequiresRole('write')
   @HttpCode(204)
   async delete(@Tenant() tenantId: string, @Param('id') id: string): Promise<void> {
     await this.documents.delete(tenantId, parseBody(DocumentId, id));

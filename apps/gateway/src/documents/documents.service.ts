@@ -3,24 +3,19 @@ import { Inject, Injectable } from '@nestjs/common';
 import { type DocumentStatus, ErrorCode, JobName, ingestJobId } from '@quarry/contracts';
 import { DomainError, isDomainError, outageError } from '@quarry/domain';
 import type { Logger } from '@quarry/observability';
-import { type DataSource, DocumentRepository, ProcessingJobRepository } from '@quarry/persistence';
-import { DATA_SOURCE, JOB_CLIENT, LOGGER } from '@quarry/service-kit';
+import { type DataSource, DocumentRepository, ProcessingJobRepository, type QuotaDefaults, TenantQuotaRepository } from '@quarry/persistence';
+import { DATA_SOURCE, JOB_CLIENT, LOGGER, SERVICE_CONFIG } from '@quarry/service-kit';
 import type { JobClient } from '@quarry/transport';
-import { type DocumentView, toDocumentView } from './document-view';
+import type { GatewayConfig } from '../config';
+import { quotaDefaults, quotaRefusal } from '../limits/tenant-quota';
+import { toDocumentView } from './document-view';
+import type { DocumentDetail, DocumentPage, UploadResult } from './documents.schemas';
 import { resolveMediaType } from './media-type';
 import type { UploadedFile } from './upload-form';
 
 export interface Placement {
   tags: string[];
   folder: string;
-}
-
-export interface UploadResult {
-  documentId: string;
-  jobId: string;
-  status: DocumentStatus;
-  /** True when the tenant already had this content: the existing document is returned. */
-  duplicate: boolean;
 }
 
 type StoredUpload = UploadResult & { sha256: string };
@@ -34,14 +29,19 @@ const MAX_PRIORITY = 2_097_151;
 export class DocumentsService {
   private readonly documents: DocumentRepository;
   private readonly processing: ProcessingJobRepository;
+  private readonly quotas: TenantQuotaRepository;
+  private readonly quotaDefaults: QuotaDefaults;
 
   constructor(
     @Inject(DATA_SOURCE) dataSource: DataSource,
     @Inject(JOB_CLIENT) private readonly jobs: JobClient,
     @Inject(LOGGER) private readonly logger: Logger,
+    @Inject(SERVICE_CONFIG) config: Pick<GatewayConfig, 'TENANT_MAX_DOCUMENTS' | 'TENANT_MAX_STORED_BYTES'>,
   ) {
     this.documents = new DocumentRepository(dataSource);
     this.processing = new ProcessingJobRepository(dataSource);
+    this.quotas = new TenantQuotaRepository(dataSource);
+    this.quotaDefaults = quotaDefaults(config);
   }
 
   async upload(tenantId: string, file: UploadedFile, placement: Placement): Promise<UploadResult> {
@@ -96,17 +96,22 @@ export class DocumentsService {
     if (file.bytes.length === 0) throw new DomainError(ErrorCode.EmptyDocument, `"${file.filename}" is empty`);
     const mediaType = resolveMediaType(file.bytes, file.filename);
     const sha256 = createHash('sha256').update(file.bytes).digest('hex');
-    const { document, created } = await this.documents.createOrFindLive(
+    // Checked against the tenant's quotas as it is stored (exact under concurrency; a duplicate
+    // is always answered, even at the quota); a refused file leaves nothing behind.
+    const stored = await this.quotas.createWithinQuota(
       { tenantId, filename: file.filename, mediaType, sha256, tags: placement.tags, folder: placement.folder },
       file.bytes,
+      this.quotaDefaults,
     );
-    return { documentId: document.id, jobId: ingestJobId(document.id, document.sha256), status: document.status, duplicate: !created, sha256 };
+    if (stored.outcome === 'refused') throw quotaRefusal(tenantId, { filename: file.filename, size: file.bytes.length }, stored);
+    const { document } = stored;
+    return { documentId: document.id, jobId: ingestJobId(document.id, document.sha256), status: document.status, duplicate: stored.outcome === 'duplicate', sha256 };
   }
 
-  async get(tenantId: string, id: string): Promise<DocumentView & { processing: unknown[] }> {
+  async get(tenantId: string, id: string): Promise<DocumentDetail> {
     const document = await this.documents.findById(tenantId, id);
     if (!document) throw new DomainError(ErrorCode.NotFound, `document ${id} not found`);
-    const runs = await this.processing.forDocument(id);
+    const runs = await this.processing.forDocument(tenantId, id);
     return {
       ...toDocumentView(document),
       processing: runs.map((run) => ({
@@ -120,7 +125,7 @@ export class DocumentsService {
     };
   }
 
-  async list(tenantId: string, query: { status?: DocumentStatus; limit: number; offset: number }) {
+  async list(tenantId: string, query: { status?: DocumentStatus; limit: number; offset: number }): Promise<DocumentPage> {
     const page = await this.documents.list(tenantId, query);
     return { items: page.items.map(toDocumentView), total: page.total, limit: query.limit, offset: query.offset };
   }

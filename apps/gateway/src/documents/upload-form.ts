@@ -1,9 +1,9 @@
 import type { Readable } from 'node:stream';
-import { ErrorCode, safeShortText, textProblem } from '@quarry/contracts';
+import { ErrorCode, textProblem } from '@quarry/contracts';
 import { DomainError, isDomainError } from '@quarry/domain';
 import type { FastifyRequest } from 'fastify';
-import { z } from 'zod';
 import type { GatewayConfig } from '../config';
+import { UploadFolder, UploadTags } from './documents.schemas';
 
 export interface UploadedFile {
   filename: string;
@@ -73,16 +73,13 @@ export function requestTooLarge(limits: UploadLimits): DomainError {
   );
 }
 
-const Tag = safeShortText(z.string().trim().min(1).max(64).regex(/^[^,]+$/, 'a tag may not contain ","'));
-const Folder = safeShortText(z.string().trim().max(512)).transform((folder) => `/${folder.split('/').filter(Boolean).join('/')}`);
-
 /** Tags may come as repeated fields, a comma-separated list, or a JSON array. */
 export function parseTags(values: string[]): string[] {
   const raw = values.flatMap((value) => {
     const trimmed = value.trim();
     return trimmed.startsWith('[') ? parseTagArray(trimmed) : trimmed.split(',');
   });
-  const tags = z.array(Tag).max(32).safeParse(raw.map((tag) => tag.trim()).filter(Boolean));
+  const tags = UploadTags.safeParse(raw.map((tag) => tag.trim()).filter(Boolean));
   if (!tags.success) throw new DomainError(ErrorCode.InvalidPayload, `tags: ${tags.error.issues[0]?.message}`);
   return [...new Set(tags.data)];
 }
@@ -102,7 +99,7 @@ function parseTagArray(json: string): string[] {
 
 /** A folder is a slash path: "/" by default, always with one leading slash and no empty segments. */
 export function parseFolder(value: string): string {
-  const folder = Folder.safeParse(value);
+  const folder = UploadFolder.safeParse(value);
   if (!folder.success) throw new DomainError(ErrorCode.InvalidPayload, `folder: ${folder.error.issues[0]?.message}`);
   return folder.data;
 }

@@ -1,12 +1,11 @@
 import type { FastifyReply } from 'fastify';
+import type { ErrorBody } from './error.schemas';
 import type { PublicError } from './public-error';
 
 export const CORRELATION_HEADER = 'x-correlation-id';
 
-/** The documented error shape: `{"error":{"code","message","correlationId"}}`. */
-export interface ErrorBody {
-  error: { code: string; message: string; correlationId?: string };
-}
+/** The documented error shape: `{"error":{"code","message","correlationId"}}` (its schema is in error.schemas.ts). */
+export type { ErrorBody };
 
 export function errorBody(error: PublicError, correlationId: string): ErrorBody {
   return { error: { code: error.code, message: error.message, correlationId } };

@@ -4,8 +4,12 @@ import { ErrorCode } from '@quarry/contracts';
 export const HTTP_STATUS_OF: Record<ErrorCode, number> = {
   [ErrorCode.InvalidPayload]: 400,
   [ErrorCode.UnknownJob]: 400,
+  [ErrorCode.Unauthenticated]: 401,
+  [ErrorCode.Forbidden]: 403,
+  [ErrorCode.QuotaExceeded]: 403,
   [ErrorCode.NotFound]: 404,
   [ErrorCode.PayloadTooLarge]: 413,
+  [ErrorCode.StorageQuotaExceeded]: 413,
   [ErrorCode.UnsupportedType]: 415,
   [ErrorCode.EmptyDocument]: 422,
   [ErrorCode.CorruptDocument]: 422,

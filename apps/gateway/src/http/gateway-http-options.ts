@@ -1,5 +1,6 @@
 import type { ServiceDefinition } from '@quarry/service-kit';
 import type { GatewayConfig } from '../config';
+import { httpTimeouts } from '../limits/http-timeouts';
 import { handleClientError, handleFrameworkError } from './client-errors';
 
 /** JSON bodies (queries) are small; uploads are multipart and have their own limits. */
@@ -11,6 +12,7 @@ export function gatewayHttpOptions(config: GatewayConfig): ServiceDefinition<Gat
     port: config.PORT,
     host: config.HOST,
     bodyLimit: JSON_BODY_LIMIT_BYTES,
-    fastify: { clientErrorHandler: handleClientError, frameworkErrors: handleFrameworkError },
+    // A request that runs out of time is answered 408 by handleClientError (ERR_HTTP_REQUEST_TIMEOUT).
+    fastify: { clientErrorHandler: handleClientError, frameworkErrors: handleFrameworkError, ...httpTimeouts(config) },
   };
 }

@@ -2,8 +2,11 @@ import { Controller, Get, HttpCode, Inject, Param, Post, Res } from '@nestjs/com
 import { ErrorCode } from '@quarry/contracts';
 import { SERVICE_CONFIG } from '@quarry/service-kit';
 import type { FastifyReply } from 'fastify';
+import { Auth, type RequestAuth } from '../auth/request-auth';
+import { RequiresRole } from '../auth/requires-role.decorator';
 import type { GatewayConfig } from '../config';
 import { Tenant } from '../http/tenant.decorator';
+import { limitSubject } from '../limits/limit-subject';
 import { JobProgressHub } from './job-progress-hub';
 import { type JobView, JobsService } from './jobs.service';
 import { ProgressStream } from './progress-stream';
@@ -20,6 +23,7 @@ export class JobsController {
 
   /** Status, stage and percent of an ingestion job (the `jobId` an upload returned). */
   @Get(':id')
+  @RequiresRole('read')
   get(@Tenant() tenantId: string, @Param('id') id: string) {
     return this.jobs.get(tenantId, id);
   }
@@ -30,8 +34,11 @@ export class JobsController {
    * Changes come from the gateway's shared poller, not from a query loop per stream.
    */
   @Get(':id/events')
-  async events(@Tenant() tenantId: string, @Param('id') id: string, @Res() reply: FastifyReply): Promise<void> {
-    const release = this.quota.acquire(tenantId);
+  @RequiresRole('read')
+  async events(@Auth() auth: RequestAuth, @Param('id') id: string, @Res() reply: FastifyReply): Promise<void> {
+    const { tenantId } = auth;
+    // Per key (per tenant behind a trusted proxy): SSE_MAX_STREAMS_PER_KEY.
+    const release = this.quota.acquire(limitSubject(auth));
     let view: JobView;
     try {
       view = await this.jobs.get(tenantId, id);
@@ -60,6 +67,7 @@ export class JobsController {
   }
 
   @Post(':id/cancel')
+  @RequiresRole('write')
   @HttpCode(202)
   cancel(@Tenant() tenantId: string, @Param('id') id: string) {
     return this.jobs.cancel(tenantId, id);

@@ -1,25 +1,18 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { type DocumentStatus, ErrorCode, INGESTION_STAGES, QueueName, parseIngestJobId, stageJobId } from '@quarry/contracts';
+import { ErrorCode, INGESTION_STAGES, QueueName, parseIngestJobId, stageJobId } from '@quarry/contracts';
 import { DomainError } from '@quarry/domain';
 import { type DataSource, type DocumentEntity, type DocumentProgress, DocumentRepository, ProcessingJobRepository } from '@quarry/persistence';
 import { DATA_SOURCE, JOB_CLIENT } from '@quarry/service-kit';
 import type { JobClient, QueueRegistry } from '@quarry/transport';
+import type { JobView } from './jobs.schemas';
 
-export interface JobView {
-  id: string;
-  documentId: string;
-  status: DocumentStatus;
-  stage: string | null;
-  progress: number;
-  error: string | null;
-  updatedAt: string;
-  attempts: Array<{ stage: string; attempt: number; status: string; error: string | null }>;
-}
+/** An ingestion job as the API shows it (its schema is in jobs.schemas.ts, for the OpenAPI document). */
+export type { JobView };
 
 const TERMINAL = new Set(['indexed', 'failed', 'cancelled']);
 
 /** The document fields a job view is built from (an entity, or a row the progress poller read). */
-type ProgressFields = Pick<DocumentProgress, 'id' | 'status' | 'stage' | 'progress' | 'error' | 'updatedAt'>;
+type ProgressFields = Pick<DocumentProgress, 'tenantId' | 'id' | 'status' | 'stage' | 'progress' | 'error' | 'updatedAt'>;
 
 /** An ingestion job as the API shows it: the pipeline run of one document's content. */
 @Injectable()
@@ -50,7 +43,7 @@ export class JobsService {
 
   /** The job's view from its document's current fields, with the processing history (one more query). */
   async viewOf(jobId: string, document: ProgressFields): Promise<JobView> {
-    const runs = await this.processing.forDocument(document.id);
+    const runs = await this.processing.forDocument(document.tenantId, document.id);
     return {
       id: jobId,
       documentId: document.id,

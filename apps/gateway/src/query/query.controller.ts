@@ -1,19 +1,11 @@
 import { Body, Controller, HttpCode, Inject, Post } from '@nestjs/common';
-import { JobName, SearchFilters, safeText } from '@quarry/contracts';
+import { JobName } from '@quarry/contracts';
 import { JOB_CLIENT } from '@quarry/service-kit';
 import type { JobClient } from '@quarry/transport';
-import { z } from 'zod';
+import { RequiresRole } from '../auth/requires-role.decorator';
 import { parseBody } from '../http/parse-body';
 import { Tenant } from '../http/tenant.decorator';
-
-const QueryBody = z
-  .object({
-    question: safeText(z.string().trim().min(1, 'question must not be empty').max(4000)),
-    filters: SearchFilters.optional(),
-    topK: z.number().int().min(1).max(50).optional(),
-    conversationId: z.uuid().optional(),
-  })
-  .strict();
+import { QueryBody, type QueryReply } from './query.schemas';
 
 /** Questions go to the agent service over its queue; the answer comes back with its citations. */
 @Controller('api/query')
@@ -22,7 +14,8 @@ export class QueryController {
 
   @Post()
   @HttpCode(200)
-  ask(@Tenant() tenantId: string, @Body() body: unknown) {
+  @RequiresRole('read')
+  ask(@Tenant() tenantId: string, @Body() body: unknown): Promise<QueryReply> {
     return this.jobs.request(JobName.AnswerQuestion, { tenantId, ...parseBody(QueryBody, body) });
   }
 }

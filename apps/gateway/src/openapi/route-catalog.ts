@@ -1,0 +1,242 @@
+import type { GatewayConfig } from '../config';
+import { KeysController } from '../auth/keys.controller';
+import { ApiKeyId, ApiKeyList, CreateApiKeyBody, CreatedApiKey } from '../auth/keys.schemas';
+import { DocumentsController } from '../documents/documents.controller';
+import {
+  BatchUploadFormFields,
+  BatchUploadResult,
+  DocumentDetail,
+  DocumentId,
+  DocumentPage,
+  ListDocumentsQuery,
+  UploadFormFields,
+  UploadResult,
+} from '../documents/documents.schemas';
+import { JSON_BODY_LIMIT_BYTES } from '../http/gateway-http-options';
+import { JOB_STREAM_EVENTS, JobId, JobView } from '../jobs/jobs.schemas';
+import { JobsController } from '../jobs/jobs.controller';
+import { QueryController } from '../query/query.controller';
+import { QueryBody, QueryReply } from '../query/query.schemas';
+import { LiveReply, ReadinessReport } from './ops.schemas';
+import type { RouteDoc } from './route-doc';
+
+/** Where the document and its browsable UI are served (public: no key). */
+export const OPENAPI_JSON_PATH = '/api/openapi.json';
+export const DOCS_UI_PATH = '/api/docs';
+
+export type CatalogLimits = Pick<GatewayConfig, 'MAX_UPLOAD_BYTES' | 'MAX_BATCH_FILES' | 'MAX_BATCH_BYTES' | 'SSE_MAX_STREAMS_PER_KEY'>;
+
+const mib = (bytes: number) => `${Math.round((bytes / (1024 * 1024)) * 100) / 100} MiB`;
+
+const DOCUMENT_TYPES = [
+  'application/pdf',
+  'application/vnd.openxmlformats-officedocument.wordprocessingml.document',
+  'text/html',
+  'text/markdown',
+  'text/plain',
+  'application/octet-stream',
+].join(', ');
+
+/**
+ * Every route the gateway serves, for its OpenAPI document. The request schemas are the objects
+ * the controllers validate with; the response schemas type what the services return. A test
+ * fails when a route Fastify registered is missing here, or a route here is not registered.
+ */
+export function routeCatalog(limits: CatalogLimits): RouteDoc[] {
+  return [
+    {
+      handler: [DocumentsController, 'upload'],
+      operationId: 'uploadDocument',
+      tag: 'documents',
+      summary: 'Upload a document',
+      description:
+        `Stores the file and queues it for ingestion (202); the same content again returns the existing document (200, \`duplicate: true\`). ` +
+        `Follow the job at \`GET /api/jobs/{id}\` or its \`/events\` stream. At most MAX_UPLOAD_BYTES (${mib(limits.MAX_UPLOAD_BYTES)} here): ` +
+        'a larger Content-Length is refused before the body is read, a chunked upload the moment it passes the limit. ' +
+        'An upload that cannot be queued leaves nothing behind (503).',
+      body: { multipart: UploadFormFields, encoding: { file: { contentType: DOCUMENT_TYPES } } },
+      responses: {
+        202: { description: 'Stored and queued.', json: UploadResult },
+        200: { description: 'The tenant already had this content: the existing document (`duplicate: true`).', json: UploadResult },
+      },
+      errors: [400, 403, 413, 415, 422],
+    },
+    {
+      handler: [DocumentsController, 'uploadBatch'],
+      operationId: 'uploadDocuments',
+      tag: 'documents',
+      summary: 'Upload several documents',
+      description:
+        `Up to MAX_BATCH_FILES files (${limits.MAX_BATCH_FILES} here) of at most MAX_UPLOAD_BYTES each and MAX_BATCH_BYTES (${mib(limits.MAX_BATCH_BYTES)} here) together, ` +
+        'with shared `tags` and `folder`. Each file succeeds or fails on its own: a refused file has an `error` entry in the reply.',
+      body: { multipart: BatchUploadFormFields, encoding: { file: { contentType: DOCUMENT_TYPES } } },
+      responses: { 202: { description: 'One entry per file, in the order sent.', json: BatchUploadResult } },
+      errors: [400, 403, 413],
+    },
+    {
+      handler: [DocumentsController, 'list'],
+      operationId: 'listDocuments',
+      tag: 'documents',
+      summary: "List the tenant's documents",
+      description: 'Newest first, a page at a time.',
+      query: ListDocumentsQuery,
+      responses: { 200: { description: 'One page.', json: DocumentPage } },
+      errors: [400],
+    },
+    {
+      handler: [DocumentsController, 'get'],
+      operationId: 'getDocument',
+      tag: 'documents',
+      summary: 'Get a document',
+      description: 'Status (queued → processing → indexed, or failed with a readable `error`), chunk count, pages, analysis and every processing attempt.',
+      pathParams: { id: DocumentId },
+      responses: { 200: { description: 'The document.', json: DocumentDetail } },
+      errors: [400, 404],
+    },
+    {
+      handler: [DocumentsController, 'delete'],
+      operationId: 'deleteDocument',
+      tag: 'documents',
+      summary: 'Delete a document',
+      description: 'Removes the document, its bytes, chunks and index entries (on every retrieval replica); work in progress on it stops.',
+      pathParams: { id: DocumentId },
+      responses: { 204: { description: 'Deleted.' } },
+      errors: [400, 404],
+    },
+    {
+      handler: [JobsController, 'get'],
+      operationId: 'getJob',
+      tag: 'jobs',
+      summary: 'Get an ingestion job',
+      description: 'Status, stage (parse, chunk, embed, index), percent and attempts of the job an upload returned.',
+      pathParams: { id: JobId },
+      responses: { 200: { description: 'The job.', json: JobView } },
+      errors: [404],
+    },
+    {
+      handler: [JobsController, 'events'],
+      operationId: 'streamJobEvents',
+      tag: 'jobs',
+      summary: "Follow a job's progress (server-sent events)",
+      description:
+        'A `progress` event at once and on every change of status, stage or percent, then one `done` event with the final state and the end of the stream ' +
+        `(an \`error\` event if the document is deleted meanwhile). At most SSE_MAX_STREAMS_PER_KEY (${limits.SSE_MAX_STREAMS_PER_KEY} here) open per API key (per tenant behind a trusted proxy) and gateway: 429 past it.`,
+      pathParams: { id: JobId },
+      responses: { 200: { description: 'The event stream.', events: JOB_STREAM_EVENTS } },
+      errors: [404, 429],
+    },
+    {
+      handler: [JobsController, 'cancel'],
+      operationId: 'cancelJob',
+      tag: 'jobs',
+      summary: 'Cancel an ingestion job',
+      description: 'Stops the work: the document becomes `cancelled` at once and no partial chunks remain. A finished job cannot be cancelled (409).',
+      pathParams: { id: JobId },
+      responses: { 202: { description: 'Cancelled; the job as it is now.', json: JobView } },
+      errors: [404, 409],
+    },
+    {
+      handler: [QueryController, 'ask'],
+      operationId: 'query',
+      tag: 'query',
+      summary: 'Ask a question',
+      description:
+        'Searches the tenant\'s documents (hybrid BM25 + vectors), answers from the passages found and cites them. ' +
+        `JSON bodies are limited to ${mib(JSON_BODY_LIMIT_BYTES)}.`,
+      body: { json: QueryBody },
+      responses: { 200: { description: 'The answer with its citations.', json: QueryReply } },
+      errors: [400, 404, 413, 502],
+    },
+    {
+      handler: [KeysController, 'create'],
+      operationId: 'createApiKey',
+      tag: 'keys',
+      summary: 'Create an API key',
+      description:
+        "A new key of the caller's tenant with a role no higher than the caller's own (403 otherwise). The secret (`key`) is in this answer only: only its hash is stored. " +
+        'Keys for other tenants are made with the operator CLI (`npm run keys -- create --tenant … --role …`).',
+      body: { json: CreateApiKeyBody },
+      responses: { 201: { description: 'The key, with its secret.', json: CreatedApiKey } },
+      errors: [400],
+    },
+    {
+      handler: [KeysController, 'list'],
+      operationId: 'listApiKeys',
+      tag: 'keys',
+      summary: "List the tenant's API keys",
+      description: 'Newest first, revoked and expired ones included; never the secrets.',
+      responses: { 200: { description: 'The keys.', json: ApiKeyList } },
+      errors: [],
+    },
+    {
+      handler: [KeysController, 'revoke'],
+      operationId: 'revokeApiKey',
+      tag: 'keys',
+      summary: 'Revoke an API key',
+      description: 'Takes effect at once on every gateway replica (the key of this request may revoke itself).',
+      pathParams: { id: ApiKeyId },
+      responses: { 204: { description: 'Revoked.' } },
+      errors: [400, 404],
+    },
+    {
+      method: 'GET',
+      path: '/health/live',
+      access: 'public',
+      operationId: 'live',
+      tag: 'operations',
+      summary: 'Liveness',
+      description: 'Outside /api and without a key, on every service.',
+      responses: { 200: { description: 'The process is up.', json: LiveReply } },
+      errors: [],
+    },
+    {
+      method: 'GET',
+      path: '/health/ready',
+      access: 'public',
+      operationId: 'ready',
+      tag: 'operations',
+      summary: 'Readiness',
+      description: 'Postgres and Redis answer and the process is not shutting down. Outside /api and without a key, on every service.',
+      responses: {
+        200: { description: 'Ready.', json: ReadinessReport },
+        503: { description: 'Not ready: a dependency is down or the process is shutting down.', json: ReadinessReport },
+      },
+      errors: [],
+    },
+    {
+      method: 'GET',
+      path: '/metrics',
+      access: 'public',
+      operationId: 'metrics',
+      tag: 'operations',
+      summary: 'Prometheus metrics',
+      description: 'Outside /api and without a key, on every service; keep it off the public network.',
+      responses: { 200: { description: 'The Prometheus text format.', content: { 'text/plain; version=0.0.4; charset=utf-8': { schema: { type: 'string' } } } } },
+      errors: [],
+    },
+    {
+      method: 'GET',
+      path: OPENAPI_JSON_PATH,
+      access: 'public',
+      operationId: 'openapi',
+      correlated: false,
+      tag: 'documentation',
+      summary: 'This OpenAPI document',
+      description: 'Public: no key needed.',
+      responses: { 200: { description: 'The OpenAPI 3.1 document.', content: { 'application/json': { schema: { type: 'object' } } } } },
+      errors: [],
+    },
+    {
+      method: 'GET',
+      path: DOCS_UI_PATH,
+      access: 'public',
+      operationId: 'docs',
+      correlated: false,
+      tag: 'documentation',
+      summary: 'Browsable API documentation',
+      description: `Swagger UI over this document, served with its assets (under ${DOCS_UI_PATH}/), so it works offline. Public: no key needed.`,
+      responses: { 200: { description: 'The HTML page.', content: { 'text/html': { schema: { type: 'string' } } } } },
+      errors: [],
+    },
+  ];
+}

@@ -1,0 +1,48 @@
+import { AnswerQuestionReply, SearchFilters, safeText } from '@quarry/contracts';
+import { z } from 'zod';
+
+// The shapes of `POST /api/query`. The OpenAPI document (apps/gateway/src/openapi) is generated
+// from these very objects.
+
+export const QueryBody = z
+  .object({
+    question: safeText(z.string().trim().min(1, 'question must not be empty').max(4000)).meta({
+      description: 'The question, 1-4000 characters; no NUL characters (U+0000) or lone UTF-16 surrogates.',
+    }),
+    filters: SearchFilters.optional().meta({
+      description: 'Search only documents with all of these tags, under this folder, or among these ids.',
+    }),
+    topK: z.number().int().min(1).max(50).optional().meta({ description: 'How many passages the answer may draw on (default 6).' }),
+    conversationId: z.uuid().optional().meta({
+      description: 'Continue this conversation (the id a previous answer returned): earlier exchanges inform the answer.',
+    }),
+  })
+  .strict()
+  .meta({
+    examples: [{ question: 'How many vacation days do we get?', filters: { tags: ['hr'], folder: '/company' }, topK: 6 }],
+  });
+
+/** The answer as the agent service replies it, passed through unchanged. */
+export const QueryReply = AnswerQuestionReply.meta({
+  description: 'The answer, the passages it cites (`[n]` in the answer is `citations[n-1]`), and where the time went.',
+  examples: [
+    {
+      answer: 'Employees receive 27 days of paid vacation per year [1].',
+      citations: [
+        {
+          index: 1,
+          documentId: '3f1c2a9e-5b7d-4e8f-9a0b-1c2d3e4f5a6b',
+          chunkId: '9d8c7b6a-5f4e-4d3c-8b2a-1f0e9d8c7b6a',
+          filename: 'handbook.md',
+          snippet: 'Every employee receives 27 days of paid vacation per calendar year.',
+          score: 0.031,
+          provenance: { page: 3 },
+        },
+      ],
+      generator: 'extractive',
+      conversationId: '0b1c2d3e-4f5a-4b6c-9d7e-8f9a0b1c2d3e',
+      timings: { retrievalMs: 12, generationMs: 3, totalMs: 17 },
+    },
+  ],
+});
+export type QueryReply = z.output<typeof QueryReply>;
