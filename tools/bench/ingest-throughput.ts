@@ -33,12 +33,13 @@ async function main(): Promise<void> {
     const batches: Array<typeof documents> = [];
     for (let start = 0; start < documents.length; start += BATCH) batches.push(documents.slice(start, start + BATCH));
     let nextBatch = 0;
+    const auth = { authorization: `Bearer ${await stack.createApiKey('default', 'write')}` };
     const sender = async () => {
       while (nextBatch < batches.length) {
         const batch = batches[nextBatch++];
         const form = new FormData();
         for (const document of batch) form.append('file', new Blob([`# ${document.title}\n\n${document.text}\n`]), `${document.id}.md`);
-        const response = await fetch(`${stack.gatewayUrl}/api/documents/batch`, { method: 'POST', body: form });
+        const response = await fetch(`${stack.gatewayUrl}/api/documents/batch`, { method: 'POST', body: form, headers: auth });
         if (response.status !== 202) throw new Error(`batch upload failed: ${response.status} ${await response.text()}`);
       }
     };
@@ -64,7 +65,7 @@ async function main(): Promise<void> {
 
     const search = await fetch(`${stack.gatewayUrl}/api/query`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json' },
+      headers: { 'content-type': 'application/json', ...auth },
       body: JSON.stringify({ question: documents[documents.length - 1].title }),
     });
     const answer = (await search.json()) as { citations: unknown[] };

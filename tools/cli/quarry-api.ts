@@ -19,10 +19,18 @@ export class ApiError extends Error {}
 
 /** The few gateway calls the upload tool makes. */
 export class QuarryApi {
+  private readonly headers: Record<string, string>;
+
+  /** `apiKey` goes as `Authorization: Bearer`; `tenant` as x-tenant-id (for a trusted-header gateway). */
   constructor(
     private readonly baseUrl: string,
-    private readonly tenant?: string,
-  ) {}
+    credentials: { apiKey?: string; tenant?: string } = {},
+  ) {
+    this.headers = {
+      ...(credentials.apiKey ? { authorization: `Bearer ${credentials.apiKey}` } : {}),
+      ...(credentials.tenant ? { 'x-tenant-id': credentials.tenant } : {}),
+    };
+  }
 
   async upload(path: string, placement: { tags: string[]; folder?: string }): Promise<UploadOutcome> {
     const form = new FormData();
@@ -37,10 +45,9 @@ export class QuarryApi {
   }
 
   private async call<T>(path: string, init: RequestInit = {}): Promise<T> {
-    const headers = this.tenant ? { 'x-tenant-id': this.tenant } : undefined;
     let response: Response;
     try {
-      response = await fetch(`${this.baseUrl}${path}`, { ...init, headers });
+      response = await fetch(`${this.baseUrl}${path}`, { ...init, headers: this.headers });
     } catch (error) {
       throw new ApiError(`cannot reach Quarry at ${this.baseUrl}: ${(error as Error).message}`);
     }

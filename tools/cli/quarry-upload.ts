@@ -1,6 +1,9 @@
 /**
- * `npm run upload -- <folder> [--url URL] [--tenant ID] [--tags a,b] [--folder /path]
+ * `npm run upload -- <folder> [--url URL] [--api-key KEY] [--tenant ID] [--tags a,b] [--folder /path]
  *                            [--concurrency N] [--wait]`
+ *
+ * The key (a `write` key; `--api-key` or QUARRY_API_KEY) decides the tenant. `--tenant` is for a
+ * gateway in AUTH_MODE=trusted-header behind a proxy: it sends the tenant in x-tenant-id.
  *
  * Uploads every document under a folder to Quarry with a progress bar, a few at a time, and with
  * --wait follows ingestion until each document is indexed or failed. Prints every failure with its
@@ -19,6 +22,7 @@ async function main(): Promise<number> {
     allowPositionals: true,
     options: {
       url: { type: 'string', default: process.env.QUARRY_URL ?? 'http://localhost:3000' },
+      'api-key': { type: 'string', default: process.env.QUARRY_API_KEY },
       tenant: { type: 'string' },
       tags: { type: 'string', default: '' },
       folder: { type: 'string' },
@@ -28,10 +32,10 @@ async function main(): Promise<number> {
   });
   const root = positionals[0];
   if (!root) {
-    console.error('usage: npm run upload -- <folder> [--url URL] [--tenant ID] [--tags a,b] [--folder /path] [--concurrency N] [--wait]');
+    console.error('usage: npm run upload -- <folder> [--url URL] [--api-key KEY] [--tenant ID] [--tags a,b] [--folder /path] [--concurrency N] [--wait]');
     return 2;
   }
-  const api = new QuarryApi(values.url.replace(/\/+$/, ''), values.tenant);
+  const api = new QuarryApi(values.url.replace(/\/+$/, ''), { apiKey: values['api-key'], tenant: values.tenant });
   const placement = { tags: values.tags.split(',').map((tag) => tag.trim()).filter(Boolean), folder: values.folder };
   const { files, skipped } = await collectFiles(root);
   console.log(`${files.length} documents to upload from ${root}${skipped.length > 0 ? ` (${skipped.length} other files skipped)` : ''}`);

@@ -26,7 +26,7 @@ const EMBEDDING_ENV = [
 ] as const;
 
 export const SERVICES: Readonly<Record<ServiceName, ServiceFacts>> = {
-  gateway: { port: 3000, portEnv: 'PORT', env: ['PORT', 'MAX_UPLOAD_BYTES'], minReplicas: 2 },
+  gateway: { port: 3000, portEnv: 'PORT', env: ['PORT', 'MAX_UPLOAD_BYTES', 'AUTH_MODE', 'AUTH_TRUSTED_HEADER', 'AUTH_TRUSTED_ROLE', 'AUTH_BOOTSTRAP_KEY_FILE'], minReplicas: 2 },
   ingestion: {
     port: 3001,
     portEnv: 'HTTP_PORT',

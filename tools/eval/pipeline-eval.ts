@@ -14,6 +14,7 @@ const BATCH = 100;
  */
 export async function ingestThroughPipeline(stack: ServiceStack, dataset: BeirDataset, database: { url: string; schema: string }): Promise<Map<string, string>> {
   const corpusIdOf = new Map<string, string>();
+  const auth = { authorization: `Bearer ${await stack.createApiKey(TENANT, 'write')}` };
   for (let start = 0; start < dataset.corpus.length; start += BATCH) {
     const batch = dataset.corpus.slice(start, start + BATCH);
     const form = new FormData();
@@ -21,7 +22,7 @@ export async function ingestThroughPipeline(stack: ServiceStack, dataset: BeirDa
       const body = document.title ? `# ${document.title}\n\n${document.text}\n` : `${document.text}\n`;
       form.append('file', new Blob([body]), `${document.id}.md`);
     }
-    const response = await fetch(`${stack.gatewayUrl}/api/documents/batch`, { method: 'POST', body: form, headers: { 'x-tenant-id': TENANT } });
+    const response = await fetch(`${stack.gatewayUrl}/api/documents/batch`, { method: 'POST', body: form, headers: auth });
     if (response.status !== 202) throw new Error(`batch upload failed: ${response.status} ${await response.text()}`);
     const { documents } = (await response.json()) as { documents: Array<{ filename: string; documentId?: string; error?: { message: string } }> };
     for (const result of documents) {

@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ErrorCode, JobName, QueueName } from '@quarry/contracts';
@@ -38,7 +38,12 @@ describe('Quarry end to end', () => {
   let redis: TestRedisPrefix;
   let stack: ServiceStack;
 
-  const api = (path: string, init?: RequestInit) => fetch(`${stack.gatewayUrl}${path}`, init);
+  // The default tenant's write key, made with the first boot's admin key as the README says.
+  let writeKey: Record<string, string>;
+  const gatewayLines: string[] = [];
+  const bearer = (key: string) => ({ authorization: `Bearer ${key}` });
+  const api = (path: string, init: RequestInit = {}) =>
+    fetch(`${stack.gatewayUrl}${path}`, { ...init, headers: { ...writeKey, ...(init.headers as Record<string, string> | undefined) } });
   const upload = async (filename: string, content: string, fields: Record<string, string> = {}) => {
     const form = new FormData();
     form.append('file', new Blob([content], { type: 'text/plain' }), filename);
@@ -61,8 +66,40 @@ describe('Quarry end to end', () => {
       redisUrl: redis.url,
       redisPrefix: redis.prefix,
       env: { WORKER_LOCK_MS: '1500' },
+      onOutput: (service, line) => {
+        if (service === 'gateway') gatewayLines.push(line);
+      },
     });
     await stack.start();
+    const adminKey = (await readFile(stack.bootstrapKeyFile, 'utf8')).trim();
+    const created = await fetch(`${stack.gatewayUrl}/api/keys`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...bearer(adminKey) },
+      body: JSON.stringify({ name: 'e2e uploader', role: 'write' }),
+    });
+    expect(created.status).toBe(201);
+    writeKey = bearer(((await created.json()) as { key: string }).key);
+  });
+
+  it('is secure on a fresh installation: the first boot made one admin key, shown once and stored for its owner only', async () => {
+    const file = await stat(stack.bootstrapKeyFile);
+    expect(file.mode & 0o777).toBe(0o600);
+    expect((await stat(join(stack.bootstrapKeyFile, '..'))).mode & 0o777).toBe(0o700);
+    const adminKey = (await readFile(stack.bootstrapKeyFile, 'utf8')).trim();
+    const announcements = gatewayLines.filter((line) => line.includes(adminKey));
+    expect(announcements).toHaveLength(1);
+    expect(announcements[0]).toContain(stack.bootstrapKeyFile);
+    // Without a key: 401, also for a tenant header (it is not trusted in the default mode).
+    expect((await fetch(`${stack.gatewayUrl}/api/documents`, { headers: { 'x-tenant-id': 'default' } })).status).toBe(401);
+    const read = bearer(await stack.createApiKey('default', 'read'));
+    const form = new FormData();
+    form.append('file', new Blob(['read keys cannot upload']), 'refused.txt');
+    const refused = await fetch(`${stack.gatewayUrl}/api/documents`, { method: 'POST', body: form, headers: read });
+    expect(refused.status).toBe(403);
+    expect(((await refused.json()) as { error: { code: string } }).error.code).toBe(ErrorCode.Forbidden);
+    expect((await fetch(`${stack.gatewayUrl}/api/documents`, { headers: read })).status).toBe(200);
+    // Health and metrics stay open.
+    expect((await fetch(`${stack.gatewayUrl}/health/ready`)).status).toBe(200);
   });
 
   afterAll(async () => {
@@ -153,17 +190,18 @@ describe('Quarry end to end', () => {
   });
 
   it('ingests real PDF and DOCX files, and fails bad ones alone with a typed reason', async () => {
+    const formats = bearer(await stack.createApiKey('formats', 'write'));
     const docs = join(repoRoot(), '..', 'shared', 'data', 'docs');
     const send = async (path: string) => {
       const form = new FormData();
       form.append('file', new Blob([await readFile(join(docs, path))]), path.split('/').pop());
-      const response = await api('/api/documents', { method: 'POST', body: form, headers: { 'x-tenant-id': 'formats' } });
+      const response = await api('/api/documents', { method: 'POST', body: form, headers: formats });
       return (await response.json()) as { documentId: string; jobId: string };
     };
     const finalState = (jobId: string) =>
       waitFor(
         async () => {
-          const job = (await (await api(`/api/jobs/${jobId}`, { headers: { 'x-tenant-id': 'formats' } })).json()) as { status: string; error: string | null };
+          const job = (await (await api(`/api/jobs/${jobId}`, { headers: formats })).json()) as { status: string; error: string | null };
           return ['indexed', 'failed', 'cancelled'].includes(job.status) ? job : undefined;
         },
         { timeoutMs: 60_000, description: `job ${jobId} to finish` },
@@ -184,7 +222,7 @@ describe('Quarry end to end', () => {
     }
     const response = await api('/api/query', {
       method: 'POST',
-      headers: { 'content-type': 'application/json', 'x-tenant-id': 'formats' },
+      headers: { 'content-type': 'application/json', ...formats },
       body: JSON.stringify({ question: 'trace-based just-in-time type specialization for dynamic languages' }),
     });
     const reply = (await response.json()) as { citations: Array<{ documentId: string; provenance: { page?: number } }> };
@@ -196,8 +234,9 @@ describe('Quarry end to end', () => {
     const pdf = await readFile(join(repoRoot(), '..', 'shared', 'data', 'docs', 'tika', 'testPDF_protected.pdf'));
     const form = new FormData();
     form.append('file', new Blob([pdf]), 'speech.pdf');
-    const { jobId } = (await (await api('/api/documents', { method: 'POST', body: form, headers: { 'x-tenant-id': 'crash' } })).json()) as { jobId: string };
-    const jobState = async () => (await (await api(`/api/jobs/${jobId}`, { headers: { 'x-tenant-id': 'crash' } })).json()) as { status: string; stage: string };
+    const crash = bearer(await stack.createApiKey('crash', 'write'));
+    const { jobId } = (await (await api('/api/documents', { method: 'POST', body: form, headers: crash })).json()) as { jobId: string };
+    const jobState = async () => (await (await api(`/api/jobs/${jobId}`, { headers: crash })).json()) as { status: string; stage: string };
     await waitFor(async () => (await jobState()).status === 'processing', { timeoutMs: 20_000, intervalMs: 20, description: 'ingestion to start' });
     expect(await stack.stopService('ingestion', 'SIGKILL')).toBeNull();
     expect((await jobState()).status).toBe('processing');
@@ -273,7 +312,7 @@ describe('Quarry end to end', () => {
       await writeFile(join(folder, 'empty.txt'), '');
       const cli = join(repoRoot(), 'dist', 'tools', 'cli', 'quarry-upload.js');
       const run = await new Promise<{ code: number | null; output: string }>((resolve) => {
-        execFile(process.execPath, [cli, folder, '--url', stack.gatewayUrl, '--tags', 'cli', '--wait'], (error, stdout, stderr) =>
+        execFile(process.execPath, [cli, folder, '--url', stack.gatewayUrl, '--api-key', writeKey.authorization.slice('Bearer '.length), '--tags', 'cli', '--wait'], (error, stdout, stderr) =>
           resolve({ code: error ? ((error as { code?: number }).code ?? 1) : 0, output: `${stdout}${stderr}` }),
         );
       });

@@ -13,6 +13,12 @@ const FAULT_ENV: Record<string, string> = {
   RECONCILE_EVERY_MS: '2000',
   RECONCILE_STUCK_SECONDS: '10',
   SHUTDOWN_TIMEOUT_MS: '3000',
+  // The clients name their tenant as an authenticating proxy would: these scenarios are about
+  // faults, not keys (key authentication has suites of its own, e2e cross-tenant included).
+  AUTH_MODE: 'trusted-header',
+  AUTH_TRUSTED_ROLE: 'write',
+  // The loads are many times one client's budget; a 429 would hide the answer the fault produced.
+  RATE_LIMIT_PER_MINUTE: '0',
 };
 
 /**

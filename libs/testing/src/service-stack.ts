@@ -1,14 +1,15 @@
-import { type ChildProcess, spawn } from 'node:child_process';
+import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { freePort } from './free-port';
 import { repoRoot } from './repo-root';
 import { waitFor } from './wait-for';
 
 export const SERVICE_NAMES = ['gateway', 'ingestion', 'retrieval', 'agent', 'task-scheduler'] as const;
 export type ServiceName = (typeof SERVICE_NAMES)[number];
-
+export type StackKeyRole = 'read' | 'write' | 'admin';
 
 export interface StackOptions {
   databaseUrl: string;
@@ -48,6 +49,35 @@ export class ServiceStack {
 
   urlOf(service: ServiceName): string {
     return `http://127.0.0.1:${this.ports.get(service)}`;
+  }
+
+  /** Where the gateway writes the admin key it creates on first boot (never into the working tree). */
+  get bootstrapKeyFile(): string {
+    return join(tmpdir(), `quarry-stack-${this.options.redisPrefix.replace(/[^A-Za-z0-9_-]/g, '_')}`, 'admin-key');
+  }
+
+  /**
+   * A new API key for the tenant, made the way an operator makes one (`npm run keys -- create`,
+   * the built CLI, against this stack's database). Resolves with the secret.
+   */
+  async createApiKey(tenantId: string, role: StackKeyRole, options: { name?: string; expiresIn?: string } = {}): Promise<string> {
+    const cli = join(repoRoot(), 'dist', 'tools', 'cli', 'quarry-keys.js');
+    if (!existsSync(cli)) throw new Error(`${cli} is missing: run \`npm run build\` first`);
+    const args = [cli, 'create', '--tenant', tenantId, '--role', role, '--json'];
+    if (options.name) args.push('--name', options.name);
+    if (options.expiresIn) args.push('--expires-in', options.expiresIn);
+    const { stdout } = await promisify(execFile)(process.execPath, args, { env: { PATH: process.env.PATH, ...this.cliEnv() } });
+    return (JSON.parse(stdout) as { key: string }).key;
+  }
+
+  /** What the stack's services and the CLI are pointed at. */
+  private cliEnv(): Record<string, string> {
+    return {
+      DATABASE_URL: this.options.databaseUrl,
+      DATABASE_SCHEMA: this.options.databaseSchema,
+      REDIS_URL: this.options.redisUrl,
+      REDIS_PREFIX: this.options.redisPrefix,
+    };
   }
 
   async start(): Promise<void> {
@@ -103,10 +133,8 @@ export class ServiceStack {
         PATH: process.env.PATH,
         NODE_ENV: 'test',
         LOG_LEVEL: 'info',
-        DATABASE_URL: this.options.databaseUrl,
-        DATABASE_SCHEMA: this.options.databaseSchema,
-        REDIS_URL: this.options.redisUrl,
-        REDIS_PREFIX: this.options.redisPrefix,
+        ...this.cliEnv(),
+        AUTH_BOOTSTRAP_KEY_FILE: this.bootstrapKeyFile,
         HOST: '127.0.0.1',
         PORT: port,
         HTTP_PORT: port,
