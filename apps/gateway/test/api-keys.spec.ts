@@ -7,6 +7,7 @@ import { generateApiKey } from '@quarry/domain';
 import { ApiKeyRepository } from '@quarry/persistence';
 import type { RunningService } from '@quarry/service-kit';
 import { type TestRedisPrefix, type TestSchema, createTestRedisPrefix, createTestSchema, repoRoot, waitFor } from '@quarry/testing';
+import OpenAI from 'openai';
 import { UNAUTHENTICATED_MESSAGE } from '../src/auth/request-authenticator';
 import { KeysService } from '../src/auth/keys.service';
 import { RequiresRole } from '../src/auth/requires-role.decorator';
@@ -117,6 +118,14 @@ describe('API keys at the gateway (default api-key mode)', () => {
       const response = await api('/api/documents', { headers });
       expect({ headers, status: response.status }).toEqual({ headers, status: 200 });
     }
+  });
+
+  it('authenticates the official openai client, which sends its apiKey as a Bearer token', async () => {
+    const { key } = await issueTestKey(service, 'openai-client', 'read');
+    const client = new OpenAI({ apiKey: key, baseURL: `${service.url}/api`, maxRetries: 0 });
+    expect(await client.get<{ total: number }>('/documents')).toMatchObject({ total: 0 });
+    const stranger = new OpenAI({ apiKey: generateApiKey().key, baseURL: `${service.url}/api`, maxRetries: 0 });
+    await expect(stranger.get('/documents')).rejects.toMatchObject({ status: 401 });
   });
 
   it('acts for the key\'s tenant: its documents are its own, whatever tenant header is sent', async () => {
