@@ -143,6 +143,13 @@ async function main(): Promise<void> {
       }),
     );
     report(`medians of ${RUNS} runs (GET /api/documents/:id, ${ROUNDS} sequential and ${ROUNDS * 2} concurrent requests per condition and run)`, medians);
+    // Each run's ratio to its own floor, then the median: the machine's drift between runs cancels out.
+    console.log('median of the runs\' ratios to their own floor:');
+    for (const { name } of conditions.filter((condition) => condition.name !== 'proxy')) {
+      const ratio = (pick: (figures: Figures) => number) => median(runs.map((run) => pick(run.get(name) as Figures) / pick(run.get('proxy') as Figures))).toFixed(3);
+      const extraMs = median(runs.map((run) => (run.get(name) as Figures).p50 - (run.get('proxy') as Figures).p50)).toFixed(3);
+      console.log(`  ${name.padEnd(10)} p50 ×${ratio((f) => f.p50)} (${extraMs} ms)  p95 ×${ratio((f) => f.p95)}  throughput ×${ratio((f) => f.requestsPerSecond)}`);
+    }
   } finally {
     for (const stack of stacks) await stack.stop();
     await redis.cleanup();
