@@ -37,6 +37,7 @@ export const ATTACK_STATUSES: Record<AttackKind, readonly number[]> = {
   upload: [200, 202],
   'upload-batch': [202],
   'create-key': [201],
+  'cache-stats': [200],
 };
 
 export const CONTROL_STATUSES: Record<ControlKind, readonly number[]> = {

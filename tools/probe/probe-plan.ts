@@ -20,6 +20,7 @@ export const ATTACK_KINDS = [
   'upload',
   'upload-batch',
   'create-key',
+  'cache-stats',
 ] as const;
 export type AttackKind = (typeof ATTACK_KINDS)[number];
 
@@ -41,6 +42,7 @@ export const ROUTES_OF: Record<AttackKind | ControlKind, RouteKey[]> = {
   upload: ['POST /api/documents'],
   'upload-batch': ['POST /api/documents/batch'],
   'create-key': ['POST /api/keys'],
+  'cache-stats': ['GET /api/admin/cache/stats'],
   'key-cycle': ['POST /api/keys', 'DELETE /api/keys/{id}'],
 };
 
@@ -62,6 +64,7 @@ export const ATTACK_WEIGHTS: Record<AttackKind, number> = {
   upload: 3,
   'upload-batch': 2,
   'create-key': 5,
+  'cache-stats': 5,
 };
 export const CONTROL_WEIGHTS: Record<ControlKind, number> = {
   'get-document': 40,

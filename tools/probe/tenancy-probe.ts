@@ -240,6 +240,10 @@ class Probe {
       case 'list-keys':
         sent = { route: 'GET /api/keys', role: 'admin' };
         break;
+      case 'cache-stats':
+        // Counts over every tenant, never content: no other tenant's marker may appear.
+        sent = { route: 'GET /api/admin/cache/stats', role: 'admin' };
+        break;
       case 'query-conversation':
         sent = { route: 'POST /api/query', json: { question: `What did we discuss? ${actor.marker}`, conversationId: this.pick(target.conversations, pick) }, role: anyRole };
         break;

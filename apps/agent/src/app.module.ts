@@ -4,12 +4,13 @@ import type { Logger } from '@quarry/observability';
 import { LOGGER, SERVICE_CONFIG } from '@quarry/service-kit';
 import type { AgentConfig } from './config';
 import { AnswerQuestionJob } from './jobs/answer-question.job';
+import { RecordExchangeJob } from './jobs/record-exchange.job';
 import { AnswerService } from './services/answer.service';
 import type { QueryExpansion } from './graph/answer-graph';
 import { ANSWER_GENERATOR, CONTEXT_BUDGET, QUERY_EXPANSION } from './tokens';
 
 @Module({
-  controllers: [AnswerQuestionJob],
+  controllers: [AnswerQuestionJob, RecordExchangeJob],
   providers: [
     AnswerService,
     {

@@ -4,6 +4,8 @@ import { ConversationRepository, type DataSource, createDataSource, runMigration
 import { PrivatePostgres, waitFor } from '@quarry/testing';
 import { ConversationRecords } from '../src/services/conversation-records';
 import { DeferredWrites } from '../src/services/deferred-writes';
+import { ExchangeLog } from '../src/services/exchange-log';
+import { ExchangeWriter } from '../src/services/exchange-writer';
 
 const logger = createLogger({ service: 'agent-test', level: 'error', silent: true });
 
@@ -24,7 +26,7 @@ describe('writes deferred while Postgres is down (a Postgres of its own)', () =>
     await postgres?.destroy();
   });
 
-  const exchange = (conversationId: string, question: string, startsConversation = false, tenantId = 'acme') => ({
+  const exchangeOf = (conversationId: string, question: string, startsConversation = false, tenantId = 'acme') => ({
     tenantId,
     conversationId,
     startsConversation,
@@ -32,16 +34,27 @@ describe('writes deferred while Postgres is down (a Postgres of its own)', () =>
     answer: `answer to ${question}`,
     citations: [],
   });
+  const logEntry = (tenantId: string, question: string) => ({
+    tenantId,
+    question,
+    hitCount: 1,
+    citationCount: 0,
+    generator: 'test',
+    retrievalMs: 1,
+    generationMs: 1,
+    totalMs: 2,
+    correlationId: null,
+  });
 
   it('writes at once while Postgres is up, holds writes during an outage, and writes them in order once it is back', async () => {
     const dropped: number[] = [];
     const deferred = new DeferredWrites({ maxPending: 100, retryMs: 100, maxRetryMs: 400, logger, onDrop: () => dropped.push(1) });
     const conversationId = randomUUID();
-    await expect(deferred.writeOrDefer('first', () => conversations.appendExchange(exchange(conversationId, 'one', true)))).resolves.toBe(true);
+    await expect(deferred.writeOrDefer('first', () => conversations.appendExchange(exchangeOf(conversationId, 'one', true)))).resolves.toBe(true);
 
     await postgres.stopServer('immediate');
-    await expect(deferred.writeOrDefer('second', () => conversations.appendExchange(exchange(conversationId, 'two')))).resolves.toBe(false);
-    await expect(deferred.writeOrDefer('third', () => conversations.appendExchange(exchange(conversationId, 'three')))).resolves.toBe(false);
+    await expect(deferred.writeOrDefer('second', () => conversations.appendExchange(exchangeOf(conversationId, 'two')))).resolves.toBe(false);
+    await expect(deferred.writeOrDefer('third', () => conversations.appendExchange(exchangeOf(conversationId, 'three')))).resolves.toBe(false);
     expect(deferred.size).toBe(2);
 
     await postgres.startServer();
@@ -55,16 +68,23 @@ describe('writes deferred while Postgres is down (a Postgres of its own)', () =>
   it('answers a continued conversation while Postgres is down, and drops its held write when the conversation turns out to be another tenant\'s', async () => {
     const dropped: string[] = [];
     const deferred = new DeferredWrites({ maxPending: 100, retryMs: 100, maxRetryMs: 400, logger, onDrop: () => dropped.push('dropped') });
-    const records = new ConversationRecords(conversations, deferred, logger);
+    const log = new ExchangeLog({ writer: new ExchangeWriter(dataSource), deferred, logger, intervalMs: 10, maxBatch: 100, onLost: () => dropped.push('dropped') });
+    const records = new ConversationRecords(conversations, deferred, log, logger, { recheckMs: 10 });
+    const record = (exchange: ReturnType<typeof exchangeOf>) => records.record({ exchange, log: logEntry(exchange.tenantId, exchange.question) });
     const acmes = randomUUID();
-    await expect(records.record(exchange(acmes, 'acme asks', true))).resolves.toBe(true);
+    record(exchangeOf(acmes, 'acme asks', true));
+    await log.flush();
+    expect(deferred.size).toBe(0);
 
     await postgres.stopServer('immediate');
     // Not checkable now: the question is answered (verify lets it through) and its record is held.
     await expect(records.verify('globex', acmes)).resolves.toBeUndefined();
-    await expect(records.record(exchange(acmes, 'globex takes over', false, 'globex'))).resolves.toBe(false);
+    record(exchangeOf(acmes, 'globex takes over', false, 'globex'));
+    await log.flush();
     // acme's own continuation, held behind it, still gets written.
-    await expect(records.record(exchange(acmes, 'acme again'))).resolves.toBe(false);
+    record(exchangeOf(acmes, 'acme again'));
+    await log.flush();
+    expect(deferred.size).toBe(2);
     await postgres.startServer();
     await waitFor(() => deferred.size === 0, { timeoutMs: 15_000, description: 'the held writes to reach Postgres' });
 
@@ -74,6 +94,7 @@ describe('writes deferred while Postgres is down (a Postgres of its own)', () =>
     expect(await dataSource.query(`SELECT 1 FROM messages WHERE tenant_id = 'globex'`)).toEqual([]);
     // With Postgres up again, the check answers at once.
     await expect(records.verify('globex', acmes)).rejects.toMatchObject({ code: 'NOT_FOUND', message: `conversation ${acmes} not found` });
+    await log.close();
     await deferred.close();
   }, 60_000);
 

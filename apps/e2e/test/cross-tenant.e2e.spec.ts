@@ -257,6 +257,10 @@ describe('no cross-tenant path (issue 9)', () => {
     const listed = await log.attack(attacker, 'GET /api/keys', { headers: { 'x-tenant-id': VICTIM } });
     expect(listed.status).toBe(200);
     expectNothingOfVictim(listed);
+    // The operators' cache figures are counts over every tenant, never what is cached.
+    const stats = await log.attack(attacker, 'GET /api/admin/cache/stats', { headers: { 'x-tenant-id': VICTIM } });
+    expect(stats.status).toBe(200);
+    expectNothingOfVictim(stats);
 
     // A key made while naming the victim's tenant is still the attacker's own.
     const created = await log.attack(attacker, 'POST /api/keys', { json: { name: 'sneaky', role: 'read' }, headers: { 'x-tenant-id': VICTIM } });
@@ -340,8 +344,16 @@ describe('no cross-tenant path (issue 9)', () => {
     expect(reply.conversationId).toBe(conversationId);
     expect(reply.citations[0].documentId).toBe(documents.indexed.documentId);
     expect(reply.answer).toContain('31 days');
-    // The snapshot sees what the victim's own use changes (so its stillness above means something).
-    expect(diffSnapshots(before, await snapshot())).toEqual(expect.arrayContaining([expect.stringMatching(/^messages .*: added$/), expect.stringMatching(/^query_log .*: added$/)]));
+    // The snapshot sees what the victim's own use changes (so its stillness above means something);
+    // the agent writes the exchange just behind its reply.
+    const changed = await waitFor(
+      async () => {
+        const diff = diffSnapshots(before, await snapshot());
+        return diff.some((line) => /^messages .*: added$/.test(line)) && diff.some((line) => /^query_log .*: added$/.test(line)) ? diff : undefined;
+      },
+      { timeoutMs: 5000, intervalMs: 50, description: "the victim's exchange to be written" },
+    );
+    expect(changed).toEqual(expect.arrayContaining([expect.stringMatching(/^messages .*: added$/), expect.stringMatching(/^query_log .*: added$/)]));
 
     // Ingestion back: the victim's queued document is indexed, and so are the attacker's copies,
     // each tenant finding only its own.

@@ -173,11 +173,29 @@ describe('Quarry end to end', () => {
     expect((await fetch(`${stack.urlOf('ingestion')}/health/ready`)).status).toBe(200);
   });
 
-  it('deletes a document with its chunks, so answers stop citing it', async () => {
+  it('deletes a document with its chunks, so answers stop citing it — cached answers included', async () => {
+    // Asked before (while retrieval was down and after): the gateway holds this answer in its cache.
+    const cached = await ask('When does the cafeteria serve lunch?');
+    expect(cached.headers.get('x-quarry-cache')).toBe('hit');
+    expect(((await cached.json()) as QueryReply).citations[0].documentId).toBe(cafeteriaId);
     expect((await api(`/api/documents/${cafeteriaId}`, { method: 'DELETE' })).status).toBe(204);
     expect((await api(`/api/documents/${cafeteriaId}`)).status).toBe(404);
     const reply = (await (await ask('When does the cafeteria serve lunch?')).json()) as QueryReply;
     expect(reply.citations.map((citation) => citation.documentId)).not.toContain(cafeteriaId);
+  });
+
+  it('never serves an answer cached before an upload once that document is indexed', async () => {
+    const question = 'What is the guest wifi password?';
+    const before = (await (await ask(question)).json()) as QueryReply;
+    expect((await ask(question)).headers.get('x-quarry-cache')).toBe('hit');
+    expect(before.answer).not.toContain('quarry-2026');
+    const { documentId } = await upload('wifi.md', '# Office network\n\nThe guest wifi password is quarry-2026 and changes every quarter.\n');
+    await waitFor(async () => (await documentStatus(documentId)).status === 'indexed', { timeoutMs: 30_000, description: 'the wifi note to be indexed' });
+    const after = await ask(question);
+    expect(after.headers.get('x-quarry-cache')).toBe('miss');
+    const reply = (await after.json()) as QueryReply;
+    expect(reply.answer).toContain('quarry-2026');
+    expect(reply.citations[0].documentId).toBe(documentId);
   });
 
   it('exposes Prometheus metrics on every service', async () => {
@@ -186,7 +204,8 @@ describe('Quarry end to end', () => {
       expect(text).toContain(`process_resident_memory_bytes{service="${service}"}`);
     }
     const ingestion = await (await fetch(`${stack.urlOf('ingestion')}/metrics`)).text();
-    expect(ingestion).toMatch(/quarry_documents_total\{outcome="indexed",service="ingestion"\} 2/);
+    // The handbook, the cafeteria note and the wifi note.
+    expect(ingestion).toMatch(/quarry_documents_total\{outcome="indexed",service="ingestion"\} 3/);
   });
 
   it('ingests real PDF and DOCX files, and fails bad ones alone with a typed reason', async () => {
@@ -294,7 +313,8 @@ describe('Quarry end to end', () => {
       expect(reply.citations.map((citation) => citation.documentId)).toEqual([handbookId]);
 
       model.setFailure({ status: 500, endpoint: 'chat', times: 1 });
-      const fallback = await ask(question);
+      // Another wording: the same question would be answered from the gateway's answer cache.
+      const fallback = await ask('How long is the yearly leave allowance?');
       expect(fallback.status).toBe(200);
       expect(stack.logsOf('agent')).toContain('query rewriting failed; searching the question alone');
     } finally {

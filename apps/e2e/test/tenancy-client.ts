@@ -57,7 +57,7 @@ export class TenantClient {
   async request(route: RouteKey, options: RequestOptions = {}): Promise<Reply> {
     const { method, path } = routeTarget(route, options.params);
     const url = `${path}${options.query ? `?${options.query}` : ''}`;
-    const role = options.role ?? (route.includes('/api/keys') ? 'admin' : method === 'GET' || route === 'POST /api/query' ? 'read' : 'write');
+    const role = options.role ?? (route.includes('/api/keys') || route.includes('/api/admin/') ? 'admin' : method === 'GET' || route === 'POST /api/query' ? 'read' : 'write');
     const headers: Record<string, string> = { authorization: `Bearer ${this.keys[role]}`, ...options.headers };
     let body: string | FormData | undefined;
     if (options.json !== undefined) {

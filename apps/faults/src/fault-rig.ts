@@ -113,6 +113,17 @@ export class FaultRig {
     countFault(this.tally, 'Redis kill -9 + restart (AOF)');
   }
 
+  /** Redis killed, to stay down until `startRedis` (a long outage, with work going on meanwhile). */
+  async stopRedis(): Promise<void> {
+    await this.redis.kill();
+    countFault(this.tally, 'Redis kill -9 (long outage)');
+  }
+
+  /** Redis started again on its append-only file after `stopRedis`. */
+  async startRedis(): Promise<void> {
+    await this.redis.restart();
+  }
+
   /** Redis killed and started again with none of its data: queues, locks, schedules all gone. */
   async restartRedisEmpty(downMs = 0): Promise<void> {
     await this.redis.kill();

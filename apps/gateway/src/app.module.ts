@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { AuthModule } from './auth/auth.module';
+import { CacheModule } from './cache/cache.module';
 import { DocumentsController } from './documents/documents.controller';
 import { DocumentsService } from './documents/documents.service';
 import { JobProgressHub } from './jobs/job-progress-hub';
@@ -9,7 +10,7 @@ import { StreamQuota } from './jobs/stream-quota';
 import { QueryController } from './query/query.controller';
 
 @Module({
-  imports: [AuthModule],
+  imports: [AuthModule, CacheModule],
   controllers: [DocumentsController, JobsController, QueryController],
   providers: [DocumentsService, JobsService, JobProgressHub, StreamQuota],
 })

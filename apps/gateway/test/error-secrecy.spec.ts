@@ -1,7 +1,7 @@
 import { Writable } from 'node:stream';
 import { Controller, Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import { MessagePattern, type MicroserviceOptions, Payload } from '@nestjs/microservices';
+import { EventPattern, MessagePattern, type MicroserviceOptions, Payload } from '@nestjs/microservices';
 import { ErrorCode, JobName, type PayloadOf, QueueName } from '@quarry/contracts';
 import { DomainError } from '@quarry/domain';
 import { createLogger } from '@quarry/observability';
@@ -45,6 +45,10 @@ class FailingAnswers {
     if (!fail) throw new Error(`no scripted failure for "${request.question}"`);
     return fail();
   }
+
+  // The agent queue's other job (exchanges answered from the gateway's cache): nothing to record here.
+  @EventPattern(JobName.RecordExchange)
+  record(): void {}
 }
 
 @Module({ controllers: [FailingAnswers] })

@@ -125,6 +125,24 @@ export const limitsEnv = z.object({
   CORS_ORIGINS: originList,
 });
 
+/** The multi-level cache (README, Cache), in every service that uses one. */
+export const cacheEnv = z.object({
+  /** Bytes of cached values one process holds in memory (L1), over every kind. */
+  CACHE_MEMORY_MAX_BYTES: positiveInt(64 * 1024 * 1024),
+  /** A kind whose hit rate stays under this is logged as a warning (0: never warn). */
+  CACHE_HIT_RATE_WARNING: z.coerce.number().min(0).max(1).default(0.6),
+});
+
+/** The gateway's answer cache. */
+export const answerCacheEnv = z.object({
+  /**
+   * How long a cached answer may be served (0: no answer cache). Answers are keyed by the tenant's
+   * corpus version, so a document change never serves a stale one; the TTL bounds what a change of
+   * the agent's model or settings leaves behind.
+   */
+  ANSWER_CACHE_TTL_SECONDS: limit(600),
+});
+
 export const serviceHttpEnv = (fallbackPort: number) =>
   z.object({ HTTP_PORT: port(fallbackPort), HOST: z.string().default('0.0.0.0') });
 

@@ -3,6 +3,7 @@ export * from './batch.contract';
 export * from './common.schema';
 export * from './describe-issues';
 export * from './error-codes';
+export * from './exchange.contract';
 export * from './ingestion.contract';
 export * from './jobs';
 export * from './queues';

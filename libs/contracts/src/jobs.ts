@@ -1,6 +1,7 @@
 import type { z } from 'zod';
 import { AnswerQuestionReply, AnswerQuestionRequest } from './agent.contract';
 import { batchPayload, batchReply } from './batch.contract';
+import { RecordExchangePayload } from './exchange.contract';
 import { IngestDocumentPayload, type IngestionStage, ReembedCorpusPayload } from './ingestion.contract';
 import { QueueName } from './queues';
 import { SearchChunksReply, SearchChunksRequest } from './retrieval.contract';
@@ -17,6 +18,7 @@ export const JobName = {
   SearchChunks: 'retrieval.search',
   SearchChunksBatch: 'retrieval.search-batch',
   AnswerQuestion: 'agent.answer',
+  RecordExchange: 'agent.record-exchange',
   PurgeQueryLog: 'task-scheduler.purge-query-log',
   ReconcileDocuments: 'task-scheduler.reconcile-documents',
 } as const;
@@ -113,6 +115,14 @@ export const jobContracts = {
     timeoutMs: 60_000,
     options: requestOptions,
   } satisfies RequestContract<typeof AnswerQuestionRequest, typeof AnswerQuestionReply>,
+  [JobName.RecordExchange]: {
+    kind: 'event',
+    queue: QueueName.Agent,
+    payload: RecordExchangePayload,
+    // A lost record loses a conversation's start and a query-log row, never an answer: a few
+    // retries over outages, then it is kept for inspection.
+    options: { attempts: 5, backoff: { type: 'exponential', delay: 1000 }, removeOnComplete: keepBriefly, removeOnFail: keepForInspection },
+  } satisfies EventContract<typeof RecordExchangePayload>,
   [JobName.PurgeQueryLog]: {
     kind: 'event',
     queue: QueueName.Scheduler,

@@ -1,5 +1,7 @@
 import { tokenize } from '@quarry/domain';
+import { LRUCache } from 'lru-cache';
 import type { AnswerGenerator, GeneratedAnswer, Passage } from './answer-generator.port';
+import { fnv1a } from './context/near-duplicates';
 import { NO_ANSWER_TEXT } from './no-answer';
 import { splitIntoSentences, truncateAtWord } from './sentences';
 
@@ -21,10 +23,21 @@ const RANK_DECAY = 0.1;
 // Up to this many words (with their trailing whitespace) per streamed piece.
 const STREAM_PIECE = /(?:\S+\s*){1,6}/g;
 
+/** Passages whose sentences and terms are remembered between answers (by chunk id), by default. */
+export const DEFAULT_ANALYSED_PASSAGES = 4096;
+
+/** A passage's sentences and terms: what answering needs of it that does not depend on the question. */
+interface AnalysedPassage {
+  length: number;
+  hash: number;
+  terms: ReadonlySet<string>;
+  sentences: ReadonlyArray<{ text: string; terms: ReadonlySet<string>; termCount: number }>;
+}
+
 interface Candidate {
   passageIndex: number;
   text: string;
-  terms: Set<string>;
+  terms: ReadonlySet<string>;
   score: number;
   order: number;
 }
@@ -37,6 +50,12 @@ interface Candidate {
  */
 export class ExtractiveAnswerGenerator implements AnswerGenerator {
   readonly model = EXTRACTIVE_MODEL_NAME;
+  // Splitting and tokenizing the same chunks again on every question was most of answering's cost.
+  private readonly analyses: LRUCache<string, AnalysedPassage>;
+
+  constructor(options: { analysedPassages?: number } = {}) {
+    this.analyses = new LRUCache({ max: options.analysedPassages ?? DEFAULT_ANALYSED_PASSAGES });
+  }
 
   generate(question: string, passages: Passage[], signal?: AbortSignal): Promise<GeneratedAnswer> {
     // The executor turns an abort (thrown by throwIfAborted) into a rejection.
@@ -56,7 +75,7 @@ export class ExtractiveAnswerGenerator implements AnswerGenerator {
   }
 
   private answer(question: string, passages: Passage[]): GeneratedAnswer {
-    const chosen = chooseSentences(question, passages);
+    const chosen = chooseSentences(question, passages, (passage) => this.analysed(passage));
     if (chosen.length === 0) return { answer: NO_ANSWER_TEXT, citedPassageIndexes: [], model: this.model };
     return {
       answer: chosen.map(citeSentence).join(' '),
@@ -64,23 +83,40 @@ export class ExtractiveAnswerGenerator implements AnswerGenerator {
       model: this.model,
     };
   }
+
+  /** The passage's sentences and terms, computed once per chunk text (checked by length and hash). */
+  private analysed(passage: Passage): AnalysedPassage {
+    const hash = fnv1a(passage.text);
+    const known = this.analyses.get(passage.chunkId);
+    if (known && known.length === passage.text.length && known.hash === hash) return known;
+    const analysed: AnalysedPassage = {
+      length: passage.text.length,
+      hash,
+      terms: new Set(tokenize(passage.text)),
+      sentences: splitIntoSentences(passage.text).map((sentence) => {
+        const terms = tokenize(sentence);
+        return { text: truncateAtWord(sentence, MAX_SENTENCE_LENGTH), terms: new Set(terms), termCount: terms.length };
+      }),
+    };
+    this.analyses.set(passage.chunkId, analysed);
+    return analysed;
+  }
 }
 
-function chooseSentences(question: string, passages: Passage[]): Candidate[] {
+function chooseSentences(question: string, passages: Passage[], analyse: (passage: Passage) => AnalysedPassage): Candidate[] {
   const questionTerms = [...new Set(tokenize(question))];
   if (questionTerms.length === 0 || passages.length === 0) return [];
-  const idf = inverseDocumentFrequencies(questionTerms, passages);
+  const analyses = passages.map(analyse);
+  const idf = inverseDocumentFrequencies(questionTerms, analyses);
   const totalWeight = questionTerms.reduce((sum, term) => sum + idf(term), 0);
 
   let order = 0;
   const candidates: Candidate[] = passages.flatMap((passage, rank) =>
-    splitIntoSentences(passage.text).map((sentence) => {
-      const terms = tokenize(sentence);
-      const termSet = new Set(terms);
-      const matchedWeight = questionTerms.reduce((sum, term) => sum + (termSet.has(term) ? idf(term) : 0), 0);
-      const lengthFactor = Math.sqrt(Math.min(1, terms.length / FULL_LENGTH_TERMS));
+    analyses[rank].sentences.map((sentence) => {
+      const matchedWeight = questionTerms.reduce((sum, term) => sum + (sentence.terms.has(term) ? idf(term) : 0), 0);
+      const lengthFactor = Math.sqrt(Math.min(1, sentence.termCount / FULL_LENGTH_TERMS));
       const score = (matchedWeight / totalWeight) * lengthFactor * (1 / (1 + RANK_DECAY * rank));
-      return { passageIndex: passage.index, text: truncateAtWord(sentence, MAX_SENTENCE_LENGTH), terms: termSet, score, order: order++ };
+      return { passageIndex: passage.index, text: sentence.text, terms: sentence.terms, score, order: order++ };
     }),
   );
 
@@ -99,8 +135,8 @@ function chooseSentences(question: string, passages: Passage[]): Candidate[] {
 }
 
 /** BM25's idf, which stays positive even for a term present in every passage. */
-function inverseDocumentFrequencies(terms: string[], passages: Passage[]): (term: string) => number {
-  const passageTerms = passages.map((passage) => new Set(tokenize(passage.text)));
+function inverseDocumentFrequencies(terms: string[], passages: ReadonlyArray<{ terms: ReadonlySet<string> }>): (term: string) => number {
+  const passageTerms = passages.map((passage) => passage.terms);
   const idfByTerm = new Map(
     terms.map((term) => {
       const documentFrequency = passageTerms.filter((termsOfPassage) => termsOfPassage.has(term)).length;
@@ -111,7 +147,7 @@ function inverseDocumentFrequencies(terms: string[], passages: Passage[]): (term
 }
 
 /** Share of the smaller sentence's terms that the other one also has. */
-function termOverlap(a: Set<string>, b: Set<string>): number {
+function termOverlap(a: ReadonlySet<string>, b: ReadonlySet<string>): number {
   const smaller = a.size <= b.size ? a : b;
   const larger = smaller === a ? b : a;
   if (smaller.size === 0) return 1;

@@ -28,5 +28,6 @@ export {
 } from './providers';
 export { embedderConfigFromEnv, answerGeneratorConfigFromEnv } from './providers-from-env';
 export { OpenAiDocumentAnalyzer, parseModelAnalysis, type ModelDocumentAnalysis } from './document-analyzer';
-export { ContextPacker, type PackingOptions, type PackingStrategy, type PackedContext } from './context/pack-context';
+export { ContextPacker, type ContextPackerOptions, type PackingOptions, type PackingStrategy, type PackedContext } from './context/pack-context';
+export { PassageMeasures, type PassageMeasure, DEFAULT_MEASURED_PASSAGES } from './context/passage-measures';
 export { OpenAiQueryRewriter, QUERY_REWRITE_SYSTEM_PROMPT, parseRephrasings, type QueryRewriter } from './query-rewriter';

@@ -15,3 +15,4 @@ export * from './repositories/vector-bytes';
 export type { ProcessingJobStatus } from './entities/processing-job.entity';
 export type { ArtifactKind } from './entities/document-artifact.entity';
 export type { DataSource } from 'typeorm';
+export * from './corpus-versions';

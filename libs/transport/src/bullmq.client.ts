@@ -1,15 +1,14 @@
-import type { EventEmitter } from 'node:events';
 import type { ReadPacket, WritePacket } from '@nestjs/microservices';
 import { ClientProxy } from '@nestjs/microservices';
 import { type AnyJobContract, type BatchReplyItem, ErrorCode, QueueName, type RequestContract, batchJobFor, contractFor } from '@quarry/contracts';
 import { DomainError, isDomainError, outageError, outageOf } from '@quarry/domain';
 import { type ServiceMetrics, currentCorrelationId } from '@quarry/observability';
-import { Job } from 'bullmq';
+import type { Job } from 'bullmq';
 import type { z } from 'zod';
 import { BullMqRecord } from './bullmq.record';
 import { ConsumerPresence } from './consumer-presence';
-import { fromFailureReason } from './job-errors';
 import { validateAgainst, validatePayload } from './payload-validation';
+import { PendingReplies } from './pending-replies';
 import { QueueRegistry } from './queue-registry';
 import { RequestBatcher } from './request-batcher';
 import type { RedisTarget } from './redis-connection';
@@ -41,11 +40,25 @@ export class BullMqClient extends ClientProxy {
   private readonly queues: QueueRegistry;
   private readonly presence: ConsumerPresence;
   private readonly batchers = new Map<string, RequestBatcher | undefined>();
+  private readonly replies: PendingReplies;
 
   constructor(private readonly options: BullMqClientOptions) {
     super();
     this.queues = new QueueRegistry(options);
     this.presence = new ConsumerPresence(this.queues);
+    this.replies = new PendingReplies({
+      queues: this.queues,
+      presence: this.presence,
+      pollMs: options.livenessPollMs ?? 1000,
+      brokerCall,
+      failures: {
+        timedOut: (queue, timeoutMs) =>
+          new DomainError(ErrorCode.ServiceUnavailable, `the ${SERVICE_OF_QUEUE[queue]} service did not answer within ${timeoutMs} ms; retry shortly`),
+        unavailable: (queue) => this.unavailable(queue),
+        lost: (queue) => this.lost(queue),
+        closed: (queue) => new DomainError(ErrorCode.ServiceUnavailable, `the request to the ${SERVICE_OF_QUEUE[queue]} service was abandoned: the client is closing`),
+      },
+    });
     // Handles made now, while Redis is up, fail fast in an outage (see QueueRegistry).
     for (const queue of Object.values(QueueName)) this.queues.queue(queue);
   }
@@ -55,6 +68,7 @@ export class BullMqClient extends ClientProxy {
   }
 
   async close(): Promise<void> {
+    this.replies.close();
     await this.queues.close();
   }
 
@@ -124,7 +138,11 @@ export class BullMqClient extends ClientProxy {
   /** Adds one request job and resolves with its validated reply. */
   private async sendRequest(name: string, data: unknown): Promise<unknown> {
     const contract = this.requestContract(name);
-    if (!(await brokerCall(() => this.presence.hasConsumers(contract.queue)))) throw this.unavailable(contract.queue);
+    // A consumer seen within the last second needs no call to Redis (nor a deadline timer for one).
+    if (!this.presence.seenRecently(contract.queue) && !(await brokerCall(() => this.presence.hasConsumers(contract.queue)))) throw this.unavailable(contract.queue);
+    // Listening starts before the job exists, so its completion cannot be read before anyone listens.
+    const events = this.queues.readyQueueEvents(contract.queue) ?? (await brokerCall(() => this.queues.queueEvents(contract.queue)));
+    this.replies.listen(contract.queue, events);
     const job = await brokerCall(() => this.queues.queue(contract.queue).add(name, data, contract.options));
     const result = await this.awaitResult(job, contract);
     return validateAgainst(contract.reply, result, `reply of job "${name}"`);
@@ -159,72 +177,24 @@ export class BullMqClient extends ClientProxy {
   }
 
   /**
-   * Waits for the job's result: its completion event, or what a watchdog finds when it looks at
-   * the job (right away, then every `livenessPollMs`). The watchdog settles the wait early when the
-   * answer can no longer come by the event: the job finished before the listeners were attached or
-   * while the event stream was reconnecting (its stored result is used), no worker consumes the
-   * queue any more, Redis stops answering (SERVICE_UNAVAILABLE within one poll, not after the
-   * timeout), or the job vanished (Redis restarted empty).
+   * Waits for the job's result: its completion event, or what the shared watchdog finds (see
+   * PendingReplies): the job finished while the event stream was reconnecting (its stored result is
+   * used), no worker consumes the queue any more, Redis stops answering (SERVICE_UNAVAILABLE within
+   * one poll, not after the timeout), or the job vanished (Redis restarted empty).
    *
    * Not BullMQ's `job.waitUntilFinished`: its first look at the job happens inside a promise
    * executor, so when Redis is down that look rejects where nobody can catch it, and the process
-   * dies of an unhandled rejection.
+   * dies of an unhandled rejection; and it costs two listeners and a look at the job per request.
    */
   private async awaitResult(job: Job, contract: RequestContract<z.ZodType, z.ZodType>): Promise<unknown> {
     const timeoutMs = Math.min(contract.timeoutMs, this.options.requestTimeoutMs);
-    // Per-job events (`completed:<id>`) are emitted by QueueEvents but missing from its typed listener map.
-    const events = (await brokerCall(() => this.queues.queueEvents(contract.queue))) as unknown as EventEmitter;
-    const jobId = job.id as string;
-    const stop: Array<() => void> = [];
-    const outcome = new Promise<unknown>((resolve, reject) => {
-      const completed = (args: { returnvalue: unknown }) => resolve(args.returnvalue);
-      const failed = (args: { failedReason: string }) => reject(fromFailureReason(args.failedReason));
-      events.on(`completed:${jobId}`, completed);
-      events.on(`failed:${jobId}`, failed);
-      const look = () =>
-        this.inspect(job, contract.queue).then(
-          (verdict) => {
-            if (verdict === undefined) return;
-            if ('reply' in verdict) resolve(verdict.reply);
-            else reject(verdict.error);
-          },
-          // The watchdog only talks to Redis: if it cannot, the reply cannot arrive either.
-          (error: unknown) => reject(isDomainError(error) ? error : outageError('redis')),
-        );
-      const poll = setInterval(() => void look(), this.options.livenessPollMs ?? 1000);
-      const timer = setTimeout(
-        () => reject(new DomainError(ErrorCode.ServiceUnavailable, `the ${SERVICE_OF_QUEUE[contract.queue]} service did not answer within ${timeoutMs} ms; retry shortly`)),
-        timeoutMs,
-      );
-      stop.push(() => {
-        events.off(`completed:${jobId}`, completed);
-        events.off(`failed:${jobId}`, failed);
-        clearInterval(poll);
-        clearTimeout(timer);
-      });
-      void look();
-    });
     try {
-      return await outcome;
+      return await this.replies.wait(contract.queue, job.id as string, timeoutMs);
     } catch (error) {
       // Not answered (timed out, responder or broker gone): nobody should work on it any more.
       if (isDomainError(error) && error.code === ErrorCode.ServiceUnavailable) await job.remove().catch(() => undefined);
       throw error;
-    } finally {
-      for (const cleanup of stop) cleanup();
     }
-  }
-
-  /** The watchdog's look at a waiting request: undefined while it may still be answered normally. */
-  private async inspect(job: Job, queue: QueueName): Promise<{ reply: unknown } | { error: Error } | undefined> {
-    const [alive, state] = await brokerCall(() => Promise.all([this.presence.hasConsumers(queue, { fresh: true }), this.queues.queue(queue).getJobState(job.id as string)]));
-    if (state === 'completed' || state === 'failed') {
-      const finished = await brokerCall(() => Job.fromId(this.queues.queue(queue), job.id as string));
-      if (!finished) return { error: this.lost(queue) };
-      return state === 'completed' ? { reply: finished.returnvalue as unknown } : { error: fromFailureReason(finished.failedReason) };
-    }
-    if (state === 'unknown') return { error: this.lost(queue) };
-    return alive ? undefined : { error: this.unavailable(queue) };
   }
 
   private lost(queue: QueueName): DomainError {

@@ -14,6 +14,8 @@ const CLOSE_DEADLINE_MS = 3000;
 export class QueueRegistry {
   private readonly queues = new Map<QueueName, Queue>();
   private readonly events = new Map<QueueName, Promise<QueueEvents>>();
+  /** The QueueEvents handles that are connected, for callers that need no await on the hot path. */
+  private readonly ready = new Map<QueueName, QueueEvents>();
   private readonly producer: Redis;
 
   constructor(private readonly target: RedisTarget) {
@@ -37,11 +39,22 @@ export class QueueRegistry {
   queueEvents(name: QueueName): Promise<QueueEvents> {
     let events = this.events.get(name);
     if (!events) {
-      events = this.openQueueEvents(name);
-      this.events.set(name, events);
-      events.catch(() => this.events.delete(name));
+      const opening = this.openQueueEvents(name);
+      events = opening;
+      this.events.set(name, opening);
+      opening.then(
+        (handle) => {
+          if (this.events.get(name) === opening) this.ready.set(name, handle);
+        },
+        () => this.events.delete(name),
+      );
     }
     return events;
+  }
+
+  /** The queue's QueueEvents handle if it is connected already, else undefined (use queueEvents). */
+  readyQueueEvents(name: QueueName): QueueEvents | undefined {
+    return this.ready.get(name);
   }
 
   // QueueEvents starts reading at "$", i.e. whenever its first blocking read happens to run; an
@@ -73,6 +86,7 @@ export class QueueRegistry {
     const events = [...this.events.values()];
     this.queues.clear();
     this.events.clear();
+    this.ready.clear();
     const graceful = Promise.allSettled([
       ...queues.map((queue) => queue.close()),
       ...events.map((pending) => pending.then((handle) => handle.close())),

@@ -4,29 +4,36 @@ import type { AnswerQuestionReply, Citation, PayloadOf } from '@quarry/contracts
 import type { JobName } from '@quarry/contracts';
 import { type AnswerGenerator, LlmEndpointError } from '@quarry/llm';
 import type { Logger, ServiceMetrics } from '@quarry/observability';
-import { ConversationRepository, type DataSource, QueryLogRepository } from '@quarry/persistence';
+import { ConversationRepository, type DataSource } from '@quarry/persistence';
 import { DATA_SOURCE, JOB_CLIENT, LOGGER, METRICS } from '@quarry/service-kit';
 import type { JobClient } from '@quarry/transport';
-import { type AnswerGraph, type ContextBudget, type QueryExpansion, buildAnswerGraph } from '../graph/answer-graph';
+import { type AnswerFlow, type ContextBudget, type QueryExpansion, buildAnswerFlow } from '../graph/answer-graph';
 import { ANSWER_GENERATOR, CONTEXT_BUDGET, QUERY_EXPANSION } from '../tokens';
 import { citationSnippet } from './citation-snippet';
 import { ConversationRecords } from './conversation-records';
 import { DeferredWrites } from './deferred-writes';
+import { ExchangeLog } from './exchange-log';
+import { ExchangeWriter } from './exchange-writer';
 import { modelFailure } from './model-failure';
 
 // Records of answers given while Postgres is down are held in memory up to this many.
 const MAX_DEFERRED_WRITES = 10_000;
+// Records of answers are written behind the replies, at most one write per this long under load …
+const RECORD_INTERVAL_MS = 50;
+// … or sooner once this many wait.
+const RECORD_MAX_BATCH = 500;
 
 /**
  * Answers a question from the tenant's documents and records the exchange and the query log.
- * Answering needs no database (the retrieval replicas serve from memory), so while Postgres is
- * down the answer is still given and its record is written once Postgres is back.
+ * Answering needs no database (the retrieval replicas serve from memory): the records are written
+ * behind the reply, many answers in one transaction (ExchangeLog), and while Postgres is down the
+ * answer is still given and its record is written once Postgres is back.
  */
 @Injectable()
 export class AnswerService implements OnApplicationShutdown {
-  private readonly graph: AnswerGraph;
+  private readonly flow: AnswerFlow;
   private readonly conversations: ConversationRecords;
-  private readonly queryLog: QueryLogRepository;
+  private readonly exchanges: ExchangeLog;
   private readonly deferred: DeferredWrites;
 
   constructor(
@@ -38,8 +45,7 @@ export class AnswerService implements OnApplicationShutdown {
     @Inject(QUERY_EXPANSION) expansion: QueryExpansion | null,
     @Inject(METRICS) metrics: ServiceMetrics,
   ) {
-    this.graph = buildAnswerGraph(jobs, generator, context, expansion ?? undefined);
-    this.queryLog = new QueryLogRepository(dataSource);
+    this.flow = buildAnswerFlow(jobs, generator, context, expansion ?? undefined);
     this.deferred = new DeferredWrites({
       maxPending: MAX_DEFERRED_WRITES,
       retryMs: 1000,
@@ -48,10 +54,20 @@ export class AnswerService implements OnApplicationShutdown {
       onChange: (pending) => metrics.deferredWrites.set(pending),
       onDrop: () => metrics.deferredWritesDropped.inc(),
     });
-    this.conversations = new ConversationRecords(new ConversationRepository(dataSource), this.deferred, logger);
+    this.exchanges = new ExchangeLog({
+      writer: new ExchangeWriter(dataSource),
+      deferred: this.deferred,
+      logger,
+      intervalMs: RECORD_INTERVAL_MS,
+      maxBatch: RECORD_MAX_BATCH,
+      onLost: () => metrics.deferredWritesDropped.inc(),
+    });
+    this.conversations = new ConversationRecords(new ConversationRepository(dataSource), this.deferred, this.exchanges, logger);
   }
 
+  /** Runs after the workers have stopped (their last answers are buffered by then), before Postgres is closed. */
   async onApplicationShutdown(): Promise<void> {
+    await this.exchanges.close();
     await this.deferred.close();
   }
 
@@ -73,31 +89,30 @@ export class AnswerService implements OnApplicationShutdown {
         provenance: hitOf.get(passage.chunkId)?.provenance ?? {},
       };
     });
-    // A new conversation gets its id here, so the answer can name it even if its record must wait.
+    // A new conversation gets its id here, so the answer can name it before its record is written.
     const conversationId = request.conversationId ?? randomUUID();
-    await this.conversations.record({
-      tenantId: request.tenantId,
-      conversationId,
-      startsConversation: request.conversationId === undefined,
-      question: request.question,
-      answer: state.generated.answer,
-      citations,
-    });
     const totalMs = performance.now() - started;
-    const entry = {
-      tenantId: request.tenantId,
-      question: request.question,
-      hitCount: state.hits.length,
-      citationCount: citations.length,
-      generator: state.generated.model,
-      retrievalMs: state.retrievalMs,
-      generationMs: state.generationMs,
-      totalMs,
-      correlationId: request.correlationId ?? null,
-    };
-    await this.deferred
-      .writeOrDefer('query log entry', () => this.queryLog.record(entry))
-      .catch((error: unknown) => this.logger.warn('query log write failed', { error: (error as Error).message }));
+    this.conversations.record({
+      exchange: {
+        tenantId: request.tenantId,
+        conversationId,
+        startsConversation: request.conversationId === undefined,
+        question: request.question,
+        answer: state.generated.answer,
+        citations,
+      },
+      log: {
+        tenantId: request.tenantId,
+        question: request.question,
+        hitCount: state.hits.length,
+        citationCount: citations.length,
+        generator: state.generated.model,
+        retrievalMs: state.retrievalMs,
+        generationMs: state.generationMs,
+        totalMs,
+        correlationId: request.correlationId ?? null,
+      },
+    });
     return {
       answer: state.generated.answer,
       citations,
@@ -107,10 +122,38 @@ export class AnswerService implements OnApplicationShutdown {
     };
   }
 
-  /** Runs the graph; a failed model call is told to the client without the endpoint's own text. */
+  /**
+   * Records an exchange answered without this service (the gateway's answer cache) as an answered
+   * one: it starts the conversation the reply named, and goes into the query log.
+   */
+  recordExchange(payload: PayloadOf<typeof JobName.RecordExchange>): void {
+    this.conversations.record({
+      exchange: {
+        tenantId: payload.tenantId,
+        conversationId: payload.conversationId,
+        startsConversation: true,
+        question: payload.question,
+        answer: payload.answer,
+        citations: payload.citations,
+      },
+      log: {
+        tenantId: payload.tenantId,
+        question: payload.question,
+        hitCount: payload.citations.length,
+        citationCount: payload.citations.length,
+        generator: `${payload.generator} (${payload.source})`,
+        retrievalMs: 0,
+        generationMs: 0,
+        totalMs: payload.totalMs,
+        correlationId: payload.correlationId ?? null,
+      },
+    });
+  }
+
+  /** Runs the answer flow; a failed model call is told to the client without the endpoint's own text. */
   private async generate(request: PayloadOf<typeof JobName.AnswerQuestion>) {
     try {
-      return await this.graph.invoke({ tenantId: request.tenantId, question: request.question, topK: request.topK, filters: request.filters });
+      return await this.flow.run({ tenantId: request.tenantId, question: request.question, topK: request.topK, filters: request.filters });
     } catch (error) {
       if (!(error instanceof LlmEndpointError)) throw error;
       this.logger.error('the model endpoint failed', { error: error.message, baseUrl: error.baseUrl, status: error.status });

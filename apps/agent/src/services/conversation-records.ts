@@ -1,54 +1,82 @@
 import { ErrorCode } from '@quarry/contracts';
 import { DomainError, outageOf } from '@quarry/domain';
 import type { Logger } from '@quarry/observability';
-import type { ConversationExchange, ConversationRepository } from '@quarry/persistence';
+import type { ConversationRepository } from '@quarry/persistence';
 import type { DeferredWrites } from './deferred-writes';
+import type { ExchangeLog } from './exchange-log';
+import type { ExchangeRecord } from './exchange-writer';
 
 /** The one answer for a conversation that is missing or another tenant's: the two look the same. */
 export function conversationNotFound(conversationId: string): DomainError {
   return new DomainError(ErrorCode.NotFound, `conversation ${conversationId} not found`);
 }
 
+export interface ConversationRecordsOptions {
+  /**
+   * A conversation not found is looked for once more after this long before NOT_FOUND: another
+   * agent replica may have answered its first question a moment ago and not written it yet (its
+   * write follows its reply by up to its write interval). Missing and foreign conversations wait
+   * alike, so the wait tells nothing about which it is.
+   */
+  recheckMs: number;
+}
+
 /**
  * The agent's side of conversations: a conversation a client continues must be its tenant's, and
- * every exchange is recorded — now, or once Postgres is back (see DeferredWrites).
+ * every exchange is recorded — behind the reply, through the write-behind ExchangeLog, or once
+ * Postgres is back (see DeferredWrites).
+ *
+ * Read-your-writes: a conversation whose first exchange this process has not written yet is known
+ * from the ExchangeLog, so a client that continues it at once is not told NOT_FOUND.
  *
  * While Postgres is down the conversation cannot be checked, and the question is answered anyway:
  * the answer is made from the caller's own tenant's documents and never reads the conversation, so
  * answering tells nothing about a conversation of another tenant (a missing one is answered the
- * same way). The check then happens where it cannot be skipped: the deferred write claims the
- * conversation only within the tenant, and a write that would touch a conversation that is not the
- * tenant's writes nothing and is dropped (logged, and counted in quarry_deferred_writes_dropped_total).
+ * same way). The check then happens where it cannot be skipped: the write claims the conversation
+ * only within the tenant, and an exchange that would touch a conversation that is not the tenant's
+ * writes nothing and is dropped (logged, and counted in quarry_deferred_writes_dropped_total).
  */
 export class ConversationRecords {
   constructor(
     private readonly conversations: ConversationRepository,
     private readonly deferred: DeferredWrites,
+    private readonly log: ExchangeLog,
     private readonly logger: Logger,
+    private readonly options: ConversationRecordsOptions = { recheckMs: 150 },
   ) {}
 
   /**
    * Throws NOT_FOUND unless the conversation is the tenant's. Not checked while Postgres is known
    * to be down (writes are waiting for it: a search never waits on Postgres, and neither does this)
-   * or turns out to be unreachable; the deferred write checks it then.
+   * or turns out to be unreachable; the write checks it then.
    */
   async verify(tenantId: string, conversationId: string): Promise<void> {
-    if (this.deferred.size > 0) return;
-    let found: boolean;
+    if (this.known(tenantId, conversationId) ?? (await this.stored(tenantId, conversationId))) return;
+    await new Promise((resolve) => setTimeout(resolve, this.options.recheckMs));
+    if (this.known(tenantId, conversationId) ?? (await this.stored(tenantId, conversationId))) return;
+    throw conversationNotFound(conversationId);
+  }
+
+  /** Buffers the exchange (and its query-log row) to be written behind the reply. */
+  record(record: ExchangeRecord): void {
+    this.log.record(record);
+  }
+
+  /** What this process knows without Postgres: true (the tenant's, not written yet), false (another tenant's), undefined. */
+  private known(tenantId: string, conversationId: string): boolean | undefined {
+    const owner = this.log.unwrittenTenantOf(conversationId);
+    return owner === undefined ? undefined : owner === tenantId;
+  }
+
+  /** Whether Postgres has it as the tenant's; true when it cannot be asked (the write checks then). */
+  private async stored(tenantId: string, conversationId: string): Promise<boolean> {
+    if (this.deferred.size > 0) return true;
     try {
-      found = await this.conversations.exists(tenantId, conversationId);
+      return await this.conversations.exists(tenantId, conversationId);
     } catch (error) {
       if (!outageOf(error)) throw error;
       this.logger.warn('conversation not checked: the database is unavailable; its write will check it', { conversationId });
-      return;
+      return true;
     }
-    if (!found) throw conversationNotFound(conversationId);
-  }
-
-  /** Records the exchange, or holds it until Postgres is back (false). */
-  record(exchange: ConversationExchange): Promise<boolean> {
-    return this.deferred.writeOrDefer(`conversation ${exchange.conversationId} of tenant ${exchange.tenantId}`, async () => {
-      if (!(await this.conversations.appendExchange(exchange))) throw conversationNotFound(exchange.conversationId);
-    });
   }
 }

@@ -2,20 +2,32 @@ import { outageOf } from '@quarry/domain';
 import type { Logger } from '@quarry/observability';
 
 export interface DeferredWritesOptions {
-  /** Most writes held while the database is down; past it the oldest are dropped (and counted). */
+  /**
+   * Most records held while the database is down (a write of many records counts as many); past it
+   * the oldest writes are dropped (and counted, one per record).
+   */
   maxPending: number;
   /** First pause before retrying; doubles up to `maxRetryMs` while the database stays down. */
   retryMs: number;
   maxRetryMs: number;
   logger: Logger;
-  /** Reports the number held and each drop (metrics). */
+  /** Reports the number of records held and each dropped record (metrics). */
   onChange?: (pending: number) => void;
   onDrop?: () => void;
+}
+
+export interface WriteOptions {
+  /** How many records the write holds (a batch counts as its rows against the bound). */
+  weight?: number;
+  /** Called if the write is given up on: dropped past the bound, or failed later for another reason than an outage. */
+  onGiveUp?: () => void;
 }
 
 interface PendingWrite {
   description: string;
   write: () => Promise<unknown>;
+  weight: number;
+  onGiveUp?: () => void;
 }
 
 /**
@@ -26,6 +38,7 @@ interface PendingWrite {
  */
 export class DeferredWrites {
   private readonly pending: PendingWrite[] = [];
+  private held = 0;
   private timer: NodeJS.Timeout | undefined;
   private delayMs: number;
   private flushing = false;
@@ -35,15 +48,16 @@ export class DeferredWrites {
     this.delayMs = options.retryMs;
   }
 
+  /** Records held for the database. */
   get size(): number {
-    return this.pending.length;
+    return this.held;
   }
 
   /**
    * Runs the write now. If it fails because the database is unavailable, it is kept for later and
    * this resolves false; any other failure is thrown (a bug or bad data must not be retried forever).
    */
-  async writeOrDefer(description: string, write: () => Promise<unknown>): Promise<boolean> {
+  async writeOrDefer(description: string, write: () => Promise<unknown>, options: WriteOptions = {}): Promise<boolean> {
     // Writes queued earlier go first, so a conversation's exchanges stay in order.
     if (this.pending.length === 0) {
       try {
@@ -53,18 +67,21 @@ export class DeferredWrites {
         if (!outageOf(error)) throw error;
       }
     }
-    this.defer({ description, write });
+    this.defer({ description, write, weight: options.weight ?? 1, onGiveUp: options.onGiveUp });
     return false;
   }
 
   private defer(entry: PendingWrite): void {
-    if (this.pending.length >= this.options.maxPending) {
-      const dropped = this.pending.shift();
-      this.options.onDrop?.();
-      this.options.logger.warn('deferred write dropped: too many waiting for the database', { write: dropped?.description, maxPending: this.options.maxPending });
+    while (this.pending.length > 0 && this.held + entry.weight > this.options.maxPending) {
+      const dropped = this.pending.shift() as PendingWrite;
+      this.held -= dropped.weight;
+      for (let record = 0; record < dropped.weight; record++) this.options.onDrop?.();
+      dropped.onGiveUp?.();
+      this.options.logger.warn('deferred write dropped: too many waiting for the database', { write: dropped.description, maxPending: this.options.maxPending });
     }
     this.pending.push(entry);
-    this.options.onChange?.(this.pending.length);
+    this.held += entry.weight;
+    this.options.onChange?.(this.held);
     this.schedule();
   }
 
@@ -92,10 +109,12 @@ export class DeferredWrites {
             return;
           }
           this.options.logger.error('deferred write failed; dropping it', { write: next.description, error: (error as Error).message });
-          this.options.onDrop?.();
+          for (let record = 0; record < next.weight; record++) this.options.onDrop?.();
+          next.onGiveUp?.();
         }
         this.pending.shift();
-        this.options.onChange?.(this.pending.length);
+        this.held -= next.weight;
+        this.options.onChange?.(this.held);
       }
       this.delayMs = this.options.retryMs;
       this.options.logger.info('deferred writes caught up with the database');
@@ -111,6 +130,6 @@ export class DeferredWrites {
     clearTimeout(this.timer);
     this.timer = undefined;
     await this.flush();
-    if (this.pending.length > 0) this.options.logger.warn('shutting down with writes the database never took', { pending: this.pending.length });
+    if (this.pending.length > 0) this.options.logger.warn('shutting down with writes the database never took', { pending: this.held });
   }
 }

@@ -19,6 +19,8 @@ import { QueryController } from '../query/query.controller';
 import { QueryBody, QueryReply } from '../query/query.schemas';
 import { LiveReply, ReadinessReport } from './ops.schemas';
 import type { RouteDoc } from './route-doc';
+import { CacheStatsController } from '../cache/cache-stats.controller';
+import { CacheStatsReply } from '../cache/cache-stats.schemas';
 
 /** Where the document and its browsable UI are served (public: no key). */
 export const OPENAPI_JSON_PATH = '/api/openapi.json';
@@ -144,7 +146,19 @@ export function routeCatalog(limits: CatalogLimits): RouteDoc[] {
         'Searches the tenant\'s documents (hybrid BM25 + vectors), answers from the passages found and cites them. ' +
         `JSON bodies are limited to ${mib(JSON_BODY_LIMIT_BYTES)}.`,
       body: { json: QueryBody },
-      responses: { 200: { description: 'The answer with its citations.', json: QueryReply } },
+      responses: {
+        200: {
+          description:
+            'The answer with its citations. A question the tenant asked before on the same documents (same normalised text, filters and topK, no conversationId) is answered from the answer cache.',
+          json: QueryReply,
+          headers: {
+            'x-quarry-cache': {
+              description: '`hit`: from the answer cache; `miss`: the agent answered (and the answer was cached); `bypass`: not cacheable (a conversation continues, or the cache is off).',
+              schema: { type: 'string', enum: ['hit', 'miss', 'bypass'] },
+            },
+          },
+        },
+      },
       errors: [400, 404, 413, 502],
     },
     {
@@ -177,6 +191,15 @@ export function routeCatalog(limits: CatalogLimits): RouteDoc[] {
       pathParams: { id: ApiKeyId },
       responses: { 204: { description: 'Revoked.' } },
       errors: [400, 404],
+    },
+    {
+      handler: [CacheStatsController, 'stats'],
+      operationId: 'cacheStats',
+      tag: 'operations',
+      summary: "The gateway's cache figures (admin)",
+      description: 'Per kind and tier: hits, misses, hit rate, latency percentiles, entries, bytes, evictions; each tier\'s health. Figures of the gateway process that answers.',
+      responses: { 200: { description: 'The figures.', json: CacheStatsReply } },
+      errors: [],
     },
     {
       method: 'GET',

@@ -1,7 +1,8 @@
 import type { Tiktoken } from 'tiktoken';
 import { get_encoding } from 'tiktoken';
 import type { Passage } from '../answer-generator.port';
-import { jaccard, shingles } from './near-duplicates';
+import { jaccardOfSorted } from './near-duplicates';
+import { DEFAULT_MEASURED_PASSAGES, PassageMeasures } from './passage-measures';
 
 export type PackingStrategy = 'relevance' | 'diversity' | 'both';
 
@@ -29,36 +30,55 @@ export interface PackedContext {
 
 const LAMBDA: Record<PackingStrategy, number> = { relevance: 1, diversity: 0.5, both: 0.7 };
 
+export interface ContextPackerOptions {
+  /** Passages whose token count and shingles are remembered (by chunk id) between calls; see PassageMeasures. */
+  measuredPassages?: number;
+}
+
+interface Candidate {
+  passage: Passage;
+  tokens: number;
+  shingles: Uint32Array;
+}
+
 /**
  * Fits retrieved passages into a token budget (the seeds' TokenOptimizer): orders them by relevance,
  * diversity or both, drops near-duplicates, and truncates the last one that does not fit on a token
  * boundary instead of mid-character. Citation numbers are re-assigned 1..n in packed order.
+ * A passage's token count and shingles are computed once per chunk and remembered (PassageMeasures):
+ * the same chunks come back query after query, and measuring them was most of the packing cost.
  */
 export class ContextPacker {
   private readonly encoding: Tiktoken = get_encoding('cl100k_base');
+  readonly measures: PassageMeasures;
+
+  constructor(options: ContextPackerOptions = {}) {
+    this.measures = new PassageMeasures((text) => this.encoding.encode_ordinary(text).length, options.measuredPassages ?? DEFAULT_MEASURED_PASSAGES);
+  }
 
   pack(passages: readonly Passage[], options: PackingOptions): PackedContext {
     const threshold = options.duplicateThreshold ?? 0.8;
     const minTokens = options.minTokensToTruncate ?? 32;
-    const candidates = passages.map((passage) => ({ passage, shingles: shingles(passage.text) }));
+    const candidates: Candidate[] = passages.map((passage) => ({ passage, ...this.measures.of(passage.chunkId, passage.text) }));
     const ordered = this.order(candidates, LAMBDA[options.strategy]);
 
     const packed: Passage[] = [];
-    const kept: Array<Set<string>> = [];
+    const kept: Uint32Array[] = [];
     let usedTokens = 0;
     let droppedAsDuplicates = 0;
     let truncated = 0;
     for (const candidate of ordered) {
-      if (kept.some((other) => jaccard(other, candidate.shingles) >= threshold)) {
+      if (kept.some((other) => jaccardOfSorted(other, candidate.shingles) >= threshold)) {
         droppedAsDuplicates++;
         continue;
       }
-      const tokens = this.encoding.encode_ordinary(candidate.passage.text);
       const room = options.budgetTokens - usedTokens;
-      if (tokens.length <= room) {
+      if (candidate.tokens <= room) {
         packed.push(candidate.passage);
-        usedTokens += tokens.length;
+        usedTokens += candidate.tokens;
       } else if (room >= minTokens) {
+        // Only the passage that is cut needs its tokens themselves.
+        const tokens = this.encoding.encode_ordinary(candidate.passage.text);
         const text = new TextDecoder().decode(this.encoding.decode(tokens.slice(0, room))).replace(/\uFFFD+$/, '');
         packed.push({ ...candidate.passage, text: `${text}…` });
         usedTokens += room;
@@ -77,7 +97,7 @@ export class ContextPacker {
   }
 
   /** Maximal marginal relevance: λ·relevance − (1−λ)·max similarity to what is already chosen. */
-  private order<T extends { passage: Passage; shingles: Set<string> }>(candidates: T[], lambda: number): T[] {
+  private order<T extends Candidate>(candidates: T[], lambda: number): T[] {
     const byScore = [...candidates].sort((a, b) => b.passage.score - a.passage.score);
     if (lambda >= 1 || byScore.length < 3) return byScore;
     const top = byScore[0].passage.score;
@@ -89,7 +109,7 @@ export class ContextPacker {
       let bestIndex = 0;
       let bestValue = Number.NEGATIVE_INFINITY;
       rest.forEach((candidate, index) => {
-        const redundancy = chosen.reduce((max, other) => Math.max(max, jaccard(other.shingles, candidate.shingles)), 0);
+        const redundancy = chosen.reduce((max, other) => Math.max(max, jaccardOfSorted(other.shingles, candidate.shingles)), 0);
         const value = lambda * relevance(candidate) - (1 - lambda) * redundancy;
         if (value > bestValue) {
           bestValue = value;

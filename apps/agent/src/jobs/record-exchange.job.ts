@@ -1,0 +1,15 @@
+import { Controller } from '@nestjs/common';
+import { EventPattern, Payload } from '@nestjs/microservices';
+import { JobName, type PayloadOf } from '@quarry/contracts';
+import { AnswerService } from '../services/answer.service';
+
+/** Exchanges answered by the gateway's answer cache, recorded like the agent's own answers. */
+@Controller()
+export class RecordExchangeJob {
+  constructor(private readonly answers: AnswerService) {}
+
+  @EventPattern(JobName.RecordExchange)
+  handle(@Payload() payload: PayloadOf<typeof JobName.RecordExchange>): void {
+    this.answers.recordExchange(payload);
+  }
+}

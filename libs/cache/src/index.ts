@@ -1,0 +1,15 @@
+export { cacheKeys, normaliseQuestion, normaliseText, shortHash, stableStringify } from './keys';
+export { TieredCache } from './tiered-cache';
+export type {
+  CacheHandle,
+  CacheKindOptions,
+  CacheKindStats,
+  CacheLogger,
+  CacheStatsReport,
+  CacheTierName,
+  CacheTierStats,
+  LatencySummary,
+  TierHealth,
+  TierState,
+  TieredCacheOptions,
+} from './types';
