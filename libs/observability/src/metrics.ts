@@ -21,7 +21,7 @@ export class ServiceMetrics {
   readonly jobDuration = new Histogram({
     name: 'quarry_job_duration_seconds',
     help: 'Time a handler spent on one job.',
-    labelNames: ['queue', 'job', 'outcome'] as const,
+    labelNames: ['queue', 'job_name', 'outcome'] as const,
     buckets: LATENCY_BUCKETS,
     registers: [this.registry],
   });
@@ -29,7 +29,7 @@ export class ServiceMetrics {
   readonly jobsTotal = new Counter({
     name: 'quarry_jobs_total',
     help: 'Jobs handled, by outcome.',
-    labelNames: ['queue', 'job', 'outcome'] as const,
+    labelNames: ['queue', 'job_name', 'outcome'] as const,
     registers: [this.registry],
   });
 
@@ -43,7 +43,7 @@ export class ServiceMetrics {
   readonly requestReplyDuration = new Histogram({
     name: 'quarry_request_reply_duration_seconds',
     help: 'Client-side round trip of a queue request until its reply (or failure).',
-    labelNames: ['job', 'outcome'] as const,
+    labelNames: ['job_name', 'outcome'] as const,
     buckets: LATENCY_BUCKETS,
     registers: [this.registry],
   });

@@ -52,10 +52,10 @@ describe('logger', () => {
 describe('ServiceMetrics', () => {
   it('exposes Prometheus text with the service label and our metric names', async () => {
     const metrics = new ServiceMetrics('retrieval');
-    metrics.jobsTotal.inc({ queue: 'retrieval', job: 'retrieval.search', outcome: 'completed' });
+    metrics.jobsTotal.inc({ queue: 'retrieval', job_name: 'retrieval.search', outcome: 'completed' });
     const { body, contentType } = await metrics.render();
     expect(contentType).toContain('text/plain');
-    expect(body).toContain('quarry_jobs_total{queue="retrieval",job="retrieval.search",outcome="completed",service="retrieval"} 1');
+    expect(body).toContain('quarry_jobs_total{queue="retrieval",job_name="retrieval.search",outcome="completed",service="retrieval"} 1');
     expect(body).toContain('process_resident_memory_bytes');
   });
 });

@@ -172,7 +172,7 @@ export class BullMqClient extends ClientProxy {
       outcome = isDomainError(error) ? error.code : ErrorCode.Internal;
       throw error;
     } finally {
-      this.options.metrics?.requestReplyDuration.observe({ job: name, outcome }, (performance.now() - started) / 1000);
+      this.options.metrics?.requestReplyDuration.observe({ job_name: name, outcome }, (performance.now() - started) / 1000);
     }
   }
 

@@ -143,6 +143,8 @@ export class BullMqServer extends Server implements CustomTransportStrategy {
     const { logger, metrics } = this.options;
     const started = performance.now();
     const labels = { queue, job: job.name };
+    // `job` is Prometheus's own target label: the metric label is job_name.
+    const metricLabels = { queue, job_name: job.name };
     logger.info('job started', { ...labels, jobId: job.id, attempt: job.attemptsMade + 1 });
     try {
       const payload = validatePayload(contract, job.name, job.data);
@@ -155,15 +157,15 @@ export class BullMqServer extends Server implements CustomTransportStrategy {
         ? await this.answerBatch(queue, batchOf, (payload as { requests: unknown[] }).requests, handler, job)
         : await this.answer(contract, job.name, payload, handler, job);
       const seconds = (performance.now() - started) / 1000;
-      metrics?.jobDuration.observe({ ...labels, outcome: 'completed' }, seconds);
-      metrics?.jobsTotal.inc({ ...labels, outcome: 'completed' });
+      metrics?.jobDuration.observe({ ...metricLabels, outcome: 'completed' }, seconds);
+      metrics?.jobsTotal.inc({ ...metricLabels, outcome: 'completed' });
       logger.info('job completed', { ...labels, jobId: job.id, durationMs: Math.round(seconds * 1000) });
       return reply;
     } catch (error) {
       const jobError = toJobError(error, this.options.endpoints);
       const seconds = (performance.now() - started) / 1000;
-      metrics?.jobDuration.observe({ ...labels, outcome: 'failed' }, seconds);
-      metrics?.jobsTotal.inc({ ...labels, outcome: 'failed' });
+      metrics?.jobDuration.observe({ ...metricLabels, outcome: 'failed' }, seconds);
+      metrics?.jobsTotal.inc({ ...metricLabels, outcome: 'failed' });
       logger.warn('job failed', {
         ...labels,
         jobId: job.id,
@@ -192,10 +194,10 @@ export class BullMqServer extends Server implements CustomTransportStrategy {
         runWithCorrelationId(this.correlationIdOf(job, request), async () => {
           try {
             const reply = await this.answer(contract, name, request, handler, job);
-            this.options.metrics?.jobsTotal.inc({ queue, job: name, outcome: 'completed' });
+            this.options.metrics?.jobsTotal.inc({ queue, job_name: name, outcome: 'completed' });
             return { reply };
           } catch (error) {
-            this.options.metrics?.jobsTotal.inc({ queue, job: name, outcome: 'failed' });
+            this.options.metrics?.jobsTotal.inc({ queue, job_name: name, outcome: 'failed' });
             return { error: toBatchItemError(error, this.options.endpoints) };
           }
         }),
