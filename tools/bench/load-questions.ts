@@ -1,20 +1,36 @@
 /**
- * Question streams for bench:load. SciFact ships its 300 test questions only, so "distinct" goes
- * through them once and then asks perturbed copies: the same question with a tag word no abstract
- * contains ("ref q1234"), so retrieval finds the same passages while every question text, and so
- * any cache key made from it, is new. No question repeats within a process.
+ * Question streams for bench:load. SciFact ships its 300 test questions only, so "distinct" asks
+ * perturbed copies: the question with a tag no abstract contains ("ref q1234"), so retrieval finds
+ * the same passages while every question text, and so any cache key made from it, is new. No
+ * question repeats within a process, and the untagged questions are left to the Zipf mix, whose
+ * first run so starts with a cold cache.
  */
 export class DistinctQuestions {
   private next = 0;
 
-  constructor(private readonly base: readonly string[]) {
+  constructor(
+    private readonly base: readonly string[],
+    private readonly tag = 'ref q',
+  ) {
     if (base.length === 0) throw new RangeError('no questions');
   }
 
   take(): string {
     const position = this.next++;
-    const question = this.base[position % this.base.length];
-    return position < this.base.length ? question : `${question} (ref q${position})`;
+    return `${this.base[position % this.base.length]} (${this.tag}${position})`;
+  }
+}
+
+/** A fixed set of questions asked in turn: once asked, each is answered from the answer cache. */
+export class RepeatedQuestions {
+  private next = 0;
+
+  constructor(readonly questions: readonly string[]) {
+    if (questions.length === 0) throw new RangeError('no questions');
+  }
+
+  take(): string {
+    return this.questions[this.next++ % this.questions.length];
   }
 }
 

@@ -5,8 +5,10 @@
  *  - bare Fastify (its own process: parse a JSON body, answer a small object) — the floor;
  *  - raw BullMQ add → worker → result (an echo worker in that process) — the queue's own floor;
  *  - POST /api/query with distinct questions (every question unique: no cache can answer it);
+ *  - POST /api/query with 64 questions asked once before the runs (cached answers);
  *  - POST /api/query with a Zipf mix (s = 1) over the 300 SciFact questions, with the answer-cache
- *    hit rate read from the gateway's quarry_cache_requests_total{kind="answer"} (n/a without it).
+ *    hit rate read from the gateway's quarry_cache_requests_total{kind="answer"} (n/a without it);
+ *    the first run starts with none of them cached, later runs find the cache warm.
  * Each figure also as a ratio to bare Fastify's in the same run; medians over BENCH_RUNS (3) runs of
  * BENCH_SECONDS (10) per measurement. BENCH_DOCUMENTS limits the corpus.
  *
@@ -23,7 +25,7 @@ import { redisOptionsFromUrl } from '@quarry/transport';
 import { Queue, QueueEvents } from 'bullmq';
 import { type LoadFigures, closedLoop, closedLoopOf } from './load-client';
 import { printSummary, readProfiles, summarise } from './load-profile';
-import { DistinctQuestions, ZipfQuestions } from './load-questions';
+import { DistinctQuestions, RepeatedQuestions, ZipfQuestions } from './load-questions';
 import { scifactSample } from './scifact-sample';
 import { percentile } from './stats';
 
@@ -36,8 +38,10 @@ const UPLOAD_BATCH = 100;
 const ECHO_QUEUE = 'bench-load-echo';
 const PROFILED: ServiceName[] = ['gateway', 'agent', 'retrieval'];
 
-type Condition = 'fastify' | 'bullmq echo' | 'query distinct' | 'query zipf';
-const CONDITIONS: Condition[] = ['fastify', 'bullmq echo', 'query distinct', 'query zipf'];
+const CACHED_QUESTIONS = 64;
+
+type Condition = 'fastify' | 'bullmq echo' | 'query distinct' | 'query cached' | 'query zipf';
+const CONDITIONS: Condition[] = ['fastify', 'bullmq echo', 'query distinct', 'query cached', 'query zipf'];
 
 async function ingest(stack: ServiceStack, auth: Record<string, string>, documents: Array<{ id: string; title: string; text: string }>): Promise<void> {
   const started = Date.now();
@@ -112,6 +116,8 @@ async function main(): Promise<void> {
 
     const distinct = new DistinctQuestions(sample.queries);
     const zipf = new ZipfQuestions(sample.queries, 1);
+    const hot = new DistinctQuestions(sample.queries, 'hot ');
+    const cached = new RepeatedQuestions(Array.from({ length: CACHED_QUESTIONS }, () => hot.take()));
     const query = `${stack.gatewayUrl}/api/query`;
     const fastifyUrl = `http://127.0.0.1:${floors.port}/echo`;
     let round = 0;
@@ -130,6 +136,8 @@ async function main(): Promise<void> {
           );
         case 'query distinct':
           return closedLoop({ url: query, headers: auth, body: () => JSON.stringify({ question: distinct.take() }) }, concurrency, seconds);
+        case 'query cached':
+          return closedLoop({ url: query, headers: auth, body: () => JSON.stringify({ question: cached.take() }) }, concurrency, seconds);
         case 'query zipf':
           return closedLoop({ url: query, headers: auth, body: () => JSON.stringify({ question: zipf.take() }) }, concurrency, seconds);
       }
@@ -144,6 +152,10 @@ async function main(): Promise<void> {
     await measure('query distinct', 32, 3);
     await measure('fastify', 32, 2);
     await measure('bullmq echo', 32, 2);
+    for (const question of cached.questions) {
+      const response = await fetch(query, { method: 'POST', headers: { ...auth, 'content-type': 'application/json' }, body: JSON.stringify({ question }) });
+      if (response.status !== 200) throw new Error(`warming the cached questions: ${response.status}`);
+    }
 
     const runs: Array<Map<string, LoadFigures & { hitRate?: number }>> = [];
     for (let run = 0; run < RUNS; run++) {
@@ -187,7 +199,7 @@ function report(runs: Array<Map<string, LoadFigures & { hitRate?: number }>>, do
           `${fmt(of((f) => f.p95), 2).padStart(9)} ${`×${fmt(ratio((f) => f.p95))}`.padStart(7)}` +
           `${fmt(of((f) => f.p99), 2).padStart(9)} ${`×${fmt(ratio((f) => f.p99))}`.padStart(7)}` +
           `  ${fmt(of((f) => f.clientCpu) * 100, 0).padStart(4)}%` +
-          (condition === 'query zipf' ? `  answer-cache hit rate ${hitRates.length ? `${fmt(median(hitRates) * 100)}%` : 'n/a'}` : ''),
+          (condition === 'query zipf' ? `  answer-cache hit rate ${hitRates.length ? `${fmt(median(hitRates) * 100)}% (runs: ${hitRates.map((rate) => `${fmt(rate * 100)}%`).join(', ')})` : 'n/a'}` : ''),
       );
     }
   }

@@ -1,18 +1,22 @@
 import { Inject, Module, type OnApplicationBootstrap } from '@nestjs/common';
 import { type AnswerGenerator, ContextPacker, OpenAiQueryRewriter, answerGeneratorConfigFromEnv, createAnswerGenerator } from '@quarry/llm';
 import type { Logger } from '@quarry/observability';
-import { LOGGER, SERVICE_CONFIG } from '@quarry/service-kit';
+import { LOGGER, SERVICE_CONFIG, ServiceCacheModule } from '@quarry/service-kit';
 import type { AgentConfig } from './config';
 import { AnswerQuestionJob } from './jobs/answer-question.job';
 import { RecordExchangeJob } from './jobs/record-exchange.job';
+import { WarmAnswersJob } from './jobs/warm-answers.job';
+import { AnswerCacheWarmer } from './services/answer-cache-warmer';
 import { AnswerService } from './services/answer.service';
 import type { QueryExpansion } from './graph/answer-graph';
 import { ANSWER_GENERATOR, CONTEXT_BUDGET, QUERY_EXPANSION } from './tokens';
 
 @Module({
-  controllers: [AnswerQuestionJob, RecordExchangeJob],
+  imports: [ServiceCacheModule.forService('agent')],
+  controllers: [AnswerQuestionJob, RecordExchangeJob, WarmAnswersJob],
   providers: [
     AnswerService,
+    AnswerCacheWarmer,
     {
       provide: CONTEXT_BUDGET,
       inject: [SERVICE_CONFIG],

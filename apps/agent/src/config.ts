@@ -1,10 +1,12 @@
-import { contextEnv, llmEnv, loadConfig, queryVariantsEnv, serviceEnv, serviceHttpEnv } from '@quarry/config';
+import { answerCacheEnv, cacheEnv, contextEnv, llmEnv, loadConfig, queryVariantsEnv, serviceEnv, serviceHttpEnv } from '@quarry/config';
 
 export const agentConfigSchema = serviceEnv
   .extend(serviceHttpEnv(3003).shape)
   .extend(llmEnv.shape)
   .extend(contextEnv.shape)
   .extend(queryVariantsEnv.shape)
+  .extend(cacheEnv.shape)
+  .extend(answerCacheEnv.shape)
   .superRefine((env, context) => {
     // Rephrasings come from the chat model; asking for them without one is a configuration mistake.
     if (env.QUERY_VARIANTS > 0 && !(env.LLM_BASE_URL && env.LLM_MODEL)) {

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { ErrorCode, JobName, QueueName } from '@quarry/contracts';
 import { ServiceStack, createTestRedisPrefix, createTestSchema, lastUserMessage, repoRoot, startFakeOpenAiServer, waitFor, type TestRedisPrefix, type TestSchema } from '@quarry/testing';
 import { Queue, QueueEvents } from 'bullmq';
+import { Client } from 'pg';
 
 // The whole product as a user meets it: five separate processes, real Postgres and Redis.
 jest.setTimeout(120_000);
@@ -206,6 +207,57 @@ describe('Quarry end to end', () => {
     const ingestion = await (await fetch(`${stack.urlOf('ingestion')}/metrics`)).text();
     // The handbook, the cafeteria note and the wifi note.
     expect(ingestion).toMatch(/quarry_documents_total\{outcome="indexed",service="ingestion"\} 3/);
+  });
+
+  it('warms the answer cache with a tenant\'s most asked questions, without counting them as asked', async () => {
+    const warmKey = bearer(await stack.createApiKey('warming', 'write'));
+    const askAs = (question: string) =>
+      fetch(`${stack.gatewayUrl}/api/query`, { method: 'POST', headers: { ...warmKey, 'content-type': 'application/json' }, body: JSON.stringify({ question }) });
+    const uploadAs = async (filename: string, content: string) => {
+      const form = new FormData();
+      form.append('file', new Blob([content], { type: 'text/plain' }), filename);
+      const { documentId } = (await (await fetch(`${stack.gatewayUrl}/api/documents`, { method: 'POST', body: form, headers: warmKey })).json()) as { documentId: string };
+      await waitFor(async () => ((await (await fetch(`${stack.gatewayUrl}/api/documents/${documentId}`, { headers: warmKey })).json()) as DocumentView).status === 'indexed', {
+        timeoutMs: 30_000,
+        description: `${filename} to be indexed`,
+      });
+    };
+    const popular = 'Which room hosts the Monday stand-up?';
+    const rare = 'Who waters the plants?';
+    await uploadAs('rooms.md', '# Rooms\n\nThe Monday stand-up is held in the Granite room. Alice waters the plants.\n');
+    for (const question of [popular, popular.toUpperCase(), rare]) expect((await askAs(question)).status).toBe(200);
+    // An index change: every cached answer of the tenant is out of reach.
+    await uploadAs('parking.md', '# Parking\n\nVisitors park on level two.\n');
+    const asked = async () => {
+      const client = new Client({ connectionString: schema.url });
+      await client.connect();
+      try {
+        const { rows } = await client.query<{ count: string }>(`SELECT count(*) FROM "${schema.schema}".query_log WHERE tenant_id = 'warming'`);
+        return Number(rows[0].count);
+      } finally {
+        await client.end();
+      }
+    };
+    await waitFor(async () => (await asked()) === 3, { timeoutMs: 10_000, description: 'the three questions in the query log' });
+
+    // Any producer may put the job on the agent's queue; the result is the job's return value.
+    const connection = { host: '127.0.0.1', port: Number(new URL(redis.url).port || 6379) };
+    const queue = new Queue(QueueName.Agent, { connection, prefix: redis.prefix });
+    const events = new QueueEvents(QueueName.Agent, { connection, prefix: redis.prefix });
+    try {
+      await events.waitUntilReady();
+      const warm = async () => (await queue.add(JobName.WarmAnswers, { tenantId: 'warming', topN: 1 })).waitUntilFinished(events, 30_000);
+      expect(await warm()).toMatchObject({ questions: 1, warmed: 1, alreadyCached: 0, failed: 0 });
+      expect(await warm()).toMatchObject({ questions: 1, warmed: 0, alreadyCached: 1, failed: 0 });
+    } finally {
+      await events.close();
+      await queue.close();
+    }
+    expect(await asked()).toBe(3);
+    const warmed = await askAs(popular);
+    expect(warmed.headers.get('x-quarry-cache')).toBe('hit');
+    expect(((await warmed.json()) as QueryReply).answer).toContain('Granite');
+    expect((await askAs(rare)).headers.get('x-quarry-cache')).toBe('miss');
   });
 
   it('ingests real PDF and DOCX files, and fails bad ones alone with a typed reason', async () => {

@@ -2,17 +2,22 @@ import { Module } from '@nestjs/common';
 import { createEmbedder, embedderConfigFromEnv } from '@quarry/llm';
 import { InMemoryHybridIndex, qdrantSearchIndexFromEnv } from '@quarry/search';
 import { ConfigError } from '@quarry/config';
-import { SERVICE_CONFIG } from '@quarry/service-kit';
+import { SERVICE_CONFIG, ServiceCacheModule } from '@quarry/service-kit';
 import type { RetrievalConfig } from './config';
 import { SearchChunksJob } from './jobs/search-chunks.job';
 import { IndexSynchronizer, type SearchIndexFactory } from './services/index-synchronizer.service';
+import { QueryEmbeddingCache } from './services/query-embedding-cache';
+import { SearchResultCache } from './services/search-result-cache';
 import { SearchService } from './services/search.service';
 import { QUERY_EMBEDDER, SEARCH_INDEX_FACTORY } from './tokens';
 
 @Module({
+  imports: [ServiceCacheModule.forService('retrieval')],
   controllers: [SearchChunksJob],
   providers: [
     SearchService,
+    QueryEmbeddingCache,
+    SearchResultCache,
     IndexSynchronizer,
     {
       provide: SEARCH_INDEX_FACTORY,

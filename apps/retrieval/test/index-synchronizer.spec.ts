@@ -1,11 +1,13 @@
 import { createHash } from 'node:crypto';
+import { type CacheStatsReport, TieredCache } from '@quarry/cache';
 import { LocalHashingEmbedder } from '@quarry/llm';
 import { ServiceMetrics, createLogger } from '@quarry/observability';
-import { ChunkRepository, type DataSource, DocumentRepository, EmbeddingVersionRepository, createDataSource, runMigrationsExclusively } from '@quarry/persistence';
+import { ChunkRepository, CorpusVersions, type DataSource, DocumentRepository, EmbeddingVersionRepository, createDataSource, runMigrationsExclusively } from '@quarry/persistence';
 import { InMemoryHybridIndex } from '@quarry/search';
-import { createTestSchema, type TestSchema } from '@quarry/testing';
+import { type TestRedisPrefix, type TestSchema, createTestRedisPrefix, createTestSchema } from '@quarry/testing';
 import { IndexSynchronizer } from '../src/services/index-synchronizer.service';
-import { SearchService } from '../src/services/search.service';
+import type { SearchService } from '../src/services/search.service';
+import { searchServiceFor } from './replica-fixture';
 
 const embedder = new LocalHashingEmbedder({ dimensions: 64 });
 const logger = createLogger({ service: 'retrieval-test', level: 'error', silent: true });
@@ -13,7 +15,9 @@ const logger = createLogger({ service: 'retrieval-test', level: 'error', silent:
 describe('retrieval replicas kept current from Postgres', () => {
   let schema: TestSchema;
   let dataSource: DataSource;
-  const replicas: Array<{ synchronizer: IndexSynchronizer; search: SearchService }> = [];
+  let redis: TestRedisPrefix;
+  let versions: CorpusVersions;
+  const replicas: Array<{ synchronizer: IndexSynchronizer; search: SearchService; cache: TieredCache }> = [];
 
   async function storeDocument(tenantId: string, filename: string, text: string): Promise<string> {
     const sha256 = createHash('sha256').update(text).digest('hex');
@@ -29,11 +33,19 @@ describe('retrieval replicas kept current from Postgres', () => {
   }
 
   function startReplica() {
-    const synchronizer = new IndexSynchronizer(dataSource, () => new InMemoryHybridIndex(), embedder, { EMBEDDING_API_KEY: undefined }, logger, new ServiceMetrics('retrieval'));
-    const replica = { synchronizer, search: new SearchService(synchronizer) };
+    const metrics = new ServiceMetrics('retrieval');
+    const cache = new TieredCache({ service: 'retrieval', redis: { url: redis.url, prefix: redis.prefix }, memoryMaxBytes: 8 * 1024 * 1024, registry: metrics.registry, logger });
+    const synchronizer = new IndexSynchronizer(dataSource, () => new InMemoryHybridIndex(), embedder, { EMBEDDING_API_KEY: undefined }, logger, metrics);
+    const replica = { synchronizer, search: searchServiceFor(synchronizer, cache, versions), cache };
     replicas.push(replica);
     return replica;
   }
+
+  const retrievalHits = async (replica: { cache: TieredCache }) => {
+    const report: CacheStatsReport = await replica.cache.stats();
+    const kind = report.kinds.find((entry) => entry.kind === 'retrieval');
+    return { memory: kind?.tiers.find((tier) => tier.tier === 'memory')?.hits ?? 0, redis: kind?.tiers.find((tier) => tier.tier === 'redis')?.hits ?? 0 };
+  };
 
   const hitsOf = async (replica: { search: SearchService }, tenantId: string, query: string) =>
     (await replica.search.search({ tenantId, query, topK: 5 })).hits.map((hit) => hit.documentId);
@@ -42,10 +54,18 @@ describe('retrieval replicas kept current from Postgres', () => {
     schema = await createTestSchema('retrieval');
     dataSource = await createDataSource({ url: schema.url, schema: schema.schema, poolMax: 4, statementTimeoutMs: 10_000, applicationName: 'test' }).initialize();
     await runMigrationsExclusively(dataSource);
+    redis = createTestRedisPrefix('retrievalsync');
+    versions = new CorpusVersions({ databaseUrl: schema.url, schema: schema.schema });
+    await versions.start();
   });
 
   afterAll(async () => {
-    for (const replica of replicas) replica.synchronizer.onApplicationShutdown();
+    for (const replica of replicas) {
+      replica.synchronizer.onApplicationShutdown();
+      await replica.cache.close();
+    }
+    await versions?.close();
+    await redis?.cleanup();
     await dataSource?.destroy();
     await schema?.drop();
   });
@@ -57,9 +77,13 @@ describe('retrieval replicas kept current from Postgres', () => {
     await first.synchronizer.onApplicationBootstrap();
     await second.synchronizer.onApplicationBootstrap();
     expect(await hitsOf(first, 'acme', 'glacier valleys')).toEqual([early]);
+    // Searched (and cached, on both replicas: memory and Redis) before the document exists.
+    expect(await hitsOf(first, 'acme', 'basalt lava')).toEqual([early]);
+    expect(await hitsOf(second, 'acme', 'basalt lava')).toEqual([early]);
 
     const late = await storeDocument('acme', 'volcanoes.txt', 'Volcanoes erupt molten basalt lava onto the ocean floor.');
-    // Read-your-writes: a search catches up before it runs, on every replica.
+    // Read-your-writes: a search catches up before it runs, on every replica; the cached empty
+    // result belongs to the corpus version before the upload and is not found any more.
     expect(await hitsOf(first, 'acme', 'basalt lava')).toContain(late);
     expect(await hitsOf(second, 'acme', 'basalt lava')).toContain(late);
     expect(await hitsOf(second, 'other-tenant', 'basalt lava')).toEqual([]);
@@ -67,6 +91,27 @@ describe('retrieval replicas kept current from Postgres', () => {
     expect(await new DocumentRepository(dataSource).delete('acme', late)).toBe(true);
     expect(await hitsOf(first, 'acme', 'basalt lava')).not.toContain(late);
     expect(await hitsOf(second, 'acme', 'basalt lava')).not.toContain(late);
+  });
+
+  it('serves a repeated search from its memory, another replica\'s from Redis, and keeps each tenant\'s apart', async () => {
+    const reef = await storeDocument('acme', 'reef.txt', 'Coral reefs bleach when the sea warms.');
+    const first = startReplica();
+    const second = startReplica();
+    await first.synchronizer.onApplicationBootstrap();
+    await second.synchronizer.onApplicationBootstrap();
+    const lexical = async (replica: { search: SearchService }, tenantId: string, topK = 5) =>
+      (await replica.search.search({ tenantId, query: 'coral reefs bleach', topK, mode: 'lexical' })).hits.map((hit) => hit.documentId);
+    const before = [await retrievalHits(first), await retrievalHits(second)];
+    expect(await lexical(first, 'acme')).toEqual([reef]);
+    expect(await lexical(first, 'acme')).toEqual([reef]);
+    expect((await retrievalHits(first)).memory).toBe(before[0].memory + 1);
+    expect(await lexical(second, 'acme')).toEqual([reef]);
+    expect((await retrievalHits(second)).redis).toBe(before[1].redis + 1);
+    // Another tenant asking the same is another key: never the first tenant's hits.
+    expect(await lexical(second, 'globex')).toEqual([]);
+    // Another topK is another search.
+    expect(await lexical(second, 'acme', 1)).toEqual([reef]);
+    expect(await retrievalHits(second)).toEqual({ memory: before[1].memory, redis: before[1].redis + 1 });
   });
 
   it('a replica started after a deletion never sees the deleted document', async () => {

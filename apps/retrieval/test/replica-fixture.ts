@@ -1,10 +1,13 @@
 import { createHash } from 'node:crypto';
+import { TieredCache } from '@quarry/cache';
 import { LocalHashingEmbedder } from '@quarry/llm';
 import { ServiceMetrics, createLogger } from '@quarry/observability';
-import { ChunkRepository, type DataSource, DocumentRepository, createDataSource, runMigrationsExclusively } from '@quarry/persistence';
+import { ChunkRepository, CorpusVersions, type DataSource, DocumentRepository, createDataSource, runMigrationsExclusively } from '@quarry/persistence';
 import { InMemoryHybridIndex } from '@quarry/search';
-import { createTestSchema } from '@quarry/testing';
+import { createTestRedisPrefix, createTestSchema } from '@quarry/testing';
 import { IndexSynchronizer, type IndexSynchronizerSettings } from '../src/services/index-synchronizer.service';
+import { QueryEmbeddingCache } from '../src/services/query-embedding-cache';
+import { SearchResultCache } from '../src/services/search-result-cache';
 import { SearchService } from '../src/services/search.service';
 
 /** Retrieval replicas in-process against a real Postgres, and the documents they index. */
@@ -15,27 +18,44 @@ export interface Replica {
   synchronizer: IndexSynchronizer;
   search: SearchService;
   metrics: ServiceMetrics;
+  cache: TieredCache;
+}
+
+const CACHE_SETTINGS = { RETRIEVAL_CACHE_TTL_SECONDS: 300, QUERY_EMBEDDING_CACHE_TTL_SECONDS: 300 };
+
+/**
+ * A search service as the retrieval module builds it, with its caches: a TieredCache of its own per
+ * replica (memory, then the run's Redis prefix, shared by the replicas as in production) and the
+ * tenants' corpus versions.
+ */
+export function searchServiceFor(synchronizer: IndexSynchronizer, cache: TieredCache, versions: CorpusVersions): SearchService {
+  return new SearchService(synchronizer, new QueryEmbeddingCache(cache, CACHE_SETTINGS), new SearchResultCache(cache, versions, CACHE_SETTINGS, synchronizer));
 }
 
 export class ReplicaFixture {
   private readonly replicas: Replica[] = [];
+  private readonly redis = createTestRedisPrefix('retrieval');
+  private readonly versions: CorpusVersions;
 
   constructor(
     readonly dataSource: DataSource,
+    database: { url: string; schema: string },
     private readonly dropSchema: () => Promise<void> = () => Promise.resolve(),
-  ) {}
+  ) {
+    this.versions = new CorpusVersions({ databaseUrl: database.url, schema: database.schema, reconnectDelayMs: 200 });
+  }
 
   /** A fixture on a migrated schema of its own (removed again by `close`). */
   static async onTestSchema(label: string): Promise<ReplicaFixture> {
     const schema = await createTestSchema(label);
     const dataSource = await createDataSource({ url: schema.url, schema: schema.schema, poolMax: 4, statementTimeoutMs: 10_000, applicationName: 'test' }).initialize();
     await runMigrationsExclusively(dataSource);
-    return new ReplicaFixture(dataSource, () => schema.drop());
+    return new ReplicaFixture(dataSource, schema, () => schema.drop());
   }
 
-  /** Stops the replicas, closes the connections and drops the schema. */
+  /** Stops the replicas, closes the connections and drops the schema and the Redis keys. */
   async close(): Promise<void> {
-    this.stopReplicas();
+    await this.stopReplicas();
     await this.dataSource.destroy();
     await this.dropSchema();
   }
@@ -64,16 +84,23 @@ export class ReplicaFixture {
   }
 
   async startReplica(settings: Partial<IndexSynchronizerSettings> = {}): Promise<Replica> {
+    if (this.replicas.length === 0) await this.versions.start();
     const metrics = new ServiceMetrics('retrieval');
+    const cache = new TieredCache({ service: 'retrieval', redis: { url: this.redis.url, prefix: this.redis.prefix }, memoryMaxBytes: 8 * 1024 * 1024, registry: metrics.registry, logger });
     const synchronizer = new IndexSynchronizer(this.dataSource, () => new InMemoryHybridIndex(), embedder, { EMBEDDING_API_KEY: undefined, ...settings }, logger, metrics);
-    const replica = { synchronizer, search: new SearchService(synchronizer), metrics };
+    const replica = { synchronizer, search: searchServiceFor(synchronizer, cache, this.versions), metrics, cache };
     this.replicas.push(replica);
     await synchronizer.onApplicationBootstrap();
     return replica;
   }
 
-  stopReplicas(): void {
-    for (const replica of this.replicas) replica.synchronizer.onApplicationShutdown();
+  async stopReplicas(): Promise<void> {
+    for (const replica of this.replicas.splice(0)) {
+      replica.synchronizer.onApplicationShutdown();
+      await replica.cache.close();
+    }
+    await this.versions.close();
+    await this.redis.cleanup();
   }
 }
 

@@ -13,3 +13,4 @@ export type {
   TierState,
   TieredCacheOptions,
 } from './types';
+export { type AnswerQuestion, CachedAnswer, DEFAULT_ANSWER_TOP_K, answerKey, answerKind } from './kinds/answer-kind';

@@ -76,13 +76,15 @@ export const cacheKeys = {
       generator: input.generator,
     });
   },
-  retrieval(input: { tenantId: string; corpusVersion: string | number; query: string; filters?: unknown; topK?: number; mode: string; embedding: string }): string {
+  /** `options`: whatever else shapes the ranking (fusion, diversity, other phrasings). */
+  retrieval(input: { tenantId: string; corpusVersion: string | number; query: string; filters?: unknown; topK?: number; mode: string; embedding: string; options?: unknown }): string {
     return tenantKey('retrieval', input.tenantId, input.corpusVersion, {
       query: normaliseText(input.query),
       filters: normaliseFilters(input.filters),
       topK: input.topK ?? null,
       mode: input.mode,
       embedding: input.embedding,
+      options: input.options ?? null,
     });
   },
   /** Not tenant-bound: content-addressed (a vector is a function of model, dimensions and text). */

@@ -143,6 +143,14 @@ export const answerCacheEnv = z.object({
   ANSWER_CACHE_TTL_SECONDS: limit(600),
 });
 
+/** The retrieval service's caches: search results per corpus version, and query vectors. */
+export const retrievalCacheEnv = z.object({
+  /** How long a search result may be served (0: none kept); an index change of the tenant ends it at once. */
+  RETRIEVAL_CACHE_TTL_SECONDS: limit(300),
+  /** How long a query's vector is kept (0: none); content-addressed by model, dimensions and text. */
+  QUERY_EMBEDDING_CACHE_TTL_SECONDS: limit(24 * 60 * 60),
+});
+
 export const serviceHttpEnv = (fallbackPort: number) =>
   z.object({ HTTP_PORT: port(fallbackPort), HOST: z.string().default('0.0.0.0') });
 

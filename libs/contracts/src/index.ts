@@ -1,5 +1,6 @@
 export * from './agent.contract';
 export * from './batch.contract';
+export * from './cache.contract';
 export * from './common.schema';
 export * from './describe-issues';
 export * from './error-codes';

@@ -1,6 +1,7 @@
 import type { z } from 'zod';
 import { AnswerQuestionReply, AnswerQuestionRequest } from './agent.contract';
 import { batchPayload, batchReply } from './batch.contract';
+import { WarmAnswersPayload, WarmAnswersResult } from './cache.contract';
 import { RecordExchangePayload } from './exchange.contract';
 import { IngestDocumentPayload, type IngestionStage, ReembedCorpusPayload } from './ingestion.contract';
 import { QueueName } from './queues';
@@ -19,6 +20,7 @@ export const JobName = {
   SearchChunksBatch: 'retrieval.search-batch',
   AnswerQuestion: 'agent.answer',
   RecordExchange: 'agent.record-exchange',
+  WarmAnswers: 'agent.warm-answers',
   PurgeQueryLog: 'task-scheduler.purge-query-log',
   ReconcileDocuments: 'task-scheduler.reconcile-documents',
 } as const;
@@ -41,6 +43,8 @@ interface BaseContract<P extends z.ZodType> {
 /** Fire-and-forget: the producer does not wait for a result. */
 export interface EventContract<P extends z.ZodType> extends BaseContract<P> {
   kind: 'event';
+  /** What the handler returns, validated and kept as the job's return value (for whoever inspects the job); none: nothing is kept. */
+  result?: z.ZodType;
 }
 /** Request/reply: the producer waits (up to `timeoutMs`) for the handler's validated reply. */
 export interface RequestContract<P extends z.ZodType, R extends z.ZodType> extends BaseContract<P> {
@@ -123,6 +127,14 @@ export const jobContracts = {
     // retries over outages, then it is kept for inspection.
     options: { attempts: 5, backoff: { type: 'exponential', delay: 1000 }, removeOnComplete: keepBriefly, removeOnFail: keepForInspection },
   } satisfies EventContract<typeof RecordExchangePayload>,
+  [JobName.WarmAnswers]: {
+    kind: 'event',
+    queue: QueueName.Agent,
+    payload: WarmAnswersPayload,
+    result: WarmAnswersResult,
+    // Idempotent (cached questions are skipped): retried over an outage, then kept for inspection.
+    options: { attempts: 3, backoff: { type: 'exponential', delay: 5000 }, removeOnComplete: keepForInspection, removeOnFail: keepForInspection },
+  } satisfies EventContract<typeof WarmAnswersPayload>,
   [JobName.PurgeQueryLog]: {
     kind: 'event',
     queue: QueueName.Scheduler,

@@ -28,6 +28,8 @@ interface Announcement {
  */
 export class CorpusVersions {
   private readonly known = new Map<string, bigint>();
+  /** Counts forget() calls, so a read that was under way meanwhile does not put back what was forgotten. */
+  private forgotten = 0;
   private listener: Client | undefined;
   private listening = false;
   private closed = false;
@@ -49,16 +51,29 @@ export class CorpusVersions {
   async current(tenantId: string): Promise<string> {
     const known = this.known.get(tenantId);
     if (this.listening && known !== undefined) return known.toString();
+    const forgotten = this.forgotten;
     try {
       const read = await this.read(tenantId);
       // An announcement may have overtaken the read: versions only grow.
-      const version = known !== undefined && known > read ? known : read;
-      if (this.listening) this.known.set(tenantId, version);
+      const latest = this.known.get(tenantId) ?? known;
+      const version = latest !== undefined && latest > read ? latest : read;
+      // A read that began before a forget() may predate the change that caused it: not kept.
+      if (this.listening && forgotten === this.forgotten) this.known.set(tenantId, version);
       return version.toString();
     } catch (error) {
       if (known !== undefined) return known.toString();
       throw error;
     }
+  }
+
+  /**
+   * Makes the next current(tenantId) ask Postgres. For a process that saw a change of the tenant
+   * commit by other means (the retrieval index's feed) before its announcement arrived: what it
+   * reads next is at least that change's version (read-your-writes, which NOTIFY alone cannot give).
+   */
+  forget(tenantId: string): void {
+    this.known.delete(tenantId);
+    this.forgotten++;
   }
 
   async close(): Promise<void> {

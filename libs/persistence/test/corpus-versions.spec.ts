@@ -122,4 +122,13 @@ describe('corpus versions', () => {
       await watched.close();
     }
   });
+
+  it('asks Postgres again after forget, even while listening (a change seen before its announcement)', async () => {
+    const before = await versions.current('acme');
+    // A bump that sends no announcement stands for one whose announcement has not arrived yet.
+    await dataSource.query(`UPDATE tenants SET corpus_version = corpus_version + 5 WHERE id = 'acme'`);
+    expect(await versions.current('acme')).toBe(before);
+    versions.forget('acme');
+    expect(await versions.current('acme')).toBe((BigInt(before) + 5n).toString());
+  });
 });

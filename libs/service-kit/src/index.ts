@@ -7,3 +7,4 @@ export * from './service-kit';
 export * from './service-kit.module';
 export * from './tokens';
 export { BULLMQ_SERVER } from './ops.controller';
+export * from './service-cache.module';

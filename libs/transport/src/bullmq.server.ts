@@ -177,10 +177,11 @@ export class BullMqServer extends Server implements CustomTransportStrategy {
     }
   }
 
-  /** Runs the handler; for a request, returns its validated reply. */
+  /** Runs the handler; for a request, returns its validated reply; for an event with a result schema, its validated result. */
   private async answer(contract: AnyJobContract, name: string, payload: unknown, handler: MessageHandler, job: Job): Promise<unknown> {
     const result: unknown = await lastValueFrom(this.transformToObservable(await handler(payload, new BullMqContext([job]))), { defaultValue: undefined });
-    return contract.kind === 'request' ? validateAgainst(contract.reply, result, `reply of job "${name}"`) : undefined;
+    if (contract.kind === 'request') return validateAgainst(contract.reply, result, `reply of job "${name}"`);
+    return contract.result ? validateAgainst(contract.result, result, `result of job "${name}"`) : undefined;
   }
 
   /**

@@ -75,6 +75,40 @@ export class AnswerService implements OnApplicationShutdown {
     const started = performance.now();
     // A conversation the client continues must be its tenant's, before any work is done for it.
     if (request.conversationId) await this.conversations.verify(request.tenantId, request.conversationId);
+    const { reply, hitCount } = await this.respond(request, started);
+    this.conversations.record({
+      exchange: {
+        tenantId: request.tenantId,
+        conversationId: reply.conversationId,
+        startsConversation: request.conversationId === undefined,
+        question: request.question,
+        answer: reply.answer,
+        citations: reply.citations,
+      },
+      log: {
+        tenantId: request.tenantId,
+        question: request.question,
+        hitCount,
+        citationCount: reply.citations.length,
+        generator: reply.generator,
+        retrievalMs: reply.timings.retrievalMs,
+        generationMs: reply.timings.generationMs,
+        totalMs: reply.timings.totalMs,
+        correlationId: request.correlationId ?? null,
+      },
+    });
+    return reply;
+  }
+
+  /**
+   * An answer that is not an exchange: no conversation, nothing in the query log (the answer
+   * cache's warming asks on nobody's behalf, and must not count its own questions as asked).
+   */
+  async answerUnrecorded(request: Pick<PayloadOf<typeof JobName.AnswerQuestion>, 'tenantId' | 'question' | 'topK' | 'filters'>): Promise<AnswerQuestionReply> {
+    return (await this.respond(request, performance.now())).reply;
+  }
+
+  private async respond(request: Pick<PayloadOf<typeof JobName.AnswerQuestion>, 'tenantId' | 'question' | 'topK' | 'filters' | 'conversationId'>, started: number) {
     const state = await this.generate(request);
     const hitOf = new Map(state.hits.map((hit) => [hit.chunkId, hit]));
     const citations: Citation[] = state.generated.citedPassageIndexes.map((index) => {
@@ -92,34 +126,14 @@ export class AnswerService implements OnApplicationShutdown {
     // A new conversation gets its id here, so the answer can name it before its record is written.
     const conversationId = request.conversationId ?? randomUUID();
     const totalMs = performance.now() - started;
-    this.conversations.record({
-      exchange: {
-        tenantId: request.tenantId,
-        conversationId,
-        startsConversation: request.conversationId === undefined,
-        question: request.question,
-        answer: state.generated.answer,
-        citations,
-      },
-      log: {
-        tenantId: request.tenantId,
-        question: request.question,
-        hitCount: state.hits.length,
-        citationCount: citations.length,
-        generator: state.generated.model,
-        retrievalMs: state.retrievalMs,
-        generationMs: state.generationMs,
-        totalMs,
-        correlationId: request.correlationId ?? null,
-      },
-    });
-    return {
+    const reply: AnswerQuestionReply = {
       answer: state.generated.answer,
       citations,
       generator: state.generated.model,
       conversationId,
       timings: { retrievalMs: state.retrievalMs, generationMs: state.generationMs, totalMs },
     };
+    return { reply, hitCount: state.hits.length };
   }
 
   /**
@@ -151,7 +165,7 @@ export class AnswerService implements OnApplicationShutdown {
   }
 
   /** Runs the answer flow; a failed model call is told to the client without the endpoint's own text. */
-  private async generate(request: PayloadOf<typeof JobName.AnswerQuestion>) {
+  private async generate(request: Pick<PayloadOf<typeof JobName.AnswerQuestion>, 'tenantId' | 'question' | 'topK' | 'filters'>) {
     try {
       return await this.flow.run({ tenantId: request.tenantId, question: request.question, topK: request.topK, filters: request.filters });
     } catch (error) {

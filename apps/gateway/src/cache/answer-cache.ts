@@ -1,21 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
-import { type CacheHandle, TieredCache, cacheKeys } from '@quarry/cache';
-import { AnswerQuestionReply } from '@quarry/contracts';
+import { type AnswerQuestion, type CacheHandle, type CachedAnswer, TieredCache, answerKey, answerKind } from '@quarry/cache';
 import { CorpusVersions } from '@quarry/persistence';
 import { SERVICE_CONFIG } from '@quarry/service-kit';
 import type { GatewayConfig } from '../config';
 import type { QueryReply } from '../query/query.schemas';
 
-/** What is kept of an answer: what the agent said and cited, not the exchange's own id or timings. */
-const CachedAnswer = AnswerQuestionReply.pick({ answer: true, citations: true, generator: true });
-type CachedAnswer = ReturnType<typeof CachedAnswer.parse>;
-
-/** The question as it is looked up, with the defaults the agent would apply. */
-export interface AnswerLookup {
-  question: string;
-  filters?: unknown;
-  topK?: number;
+/** The question as it is looked up. */
+export interface AnswerLookup extends AnswerQuestion {
   conversationId?: string;
 }
 
@@ -26,7 +18,6 @@ export type AnswerCacheOutcome =
   /** Not cacheable: a conversation continues, the cache is off, or the corpus version is unknown. */
   | { state: 'bypass' };
 
-const DEFAULT_TOP_K = 6;
 // Generated answers are small; a long one is not worth holding in memory many times over.
 const MAX_CACHED_ANSWER_BYTES = 64 * 1024;
 
@@ -54,15 +45,7 @@ export class AnswerCache {
     @Inject(SERVICE_CONFIG) config: Pick<GatewayConfig, 'ANSWER_CACHE_TTL_SECONDS'>,
   ) {
     const ttl = config.ANSWER_CACHE_TTL_SECONDS * 1000;
-    this.answers =
-      ttl === 0
-        ? undefined
-        : cache.kind<CachedAnswer>({
-            name: 'answer',
-            tiers: ['memory', 'redis', 'postgres'],
-            ttlMs: { memory: ttl, redis: ttl, postgres: ttl },
-            parse: (raw) => CachedAnswer.parse(raw),
-          });
+    this.answers = ttl === 0 ? undefined : answerKind(cache, ttl);
   }
 
   async lookup(tenantId: string, request: AnswerLookup): Promise<AnswerCacheOutcome> {
@@ -74,7 +57,7 @@ export class AnswerCache {
       // Postgres unreachable and this tenant's version never seen: nothing can be vouched for.
       return { state: 'bypass' };
     }
-    const cached = await this.answers.get(this.keyOf(tenantId, request, corpusVersion));
+    const cached = await this.answers.get(answerKey(tenantId, corpusVersion, request));
     const current = cached && (this.generator === undefined || cached.generator === this.generator);
     return current ? { state: 'hit', reply: cached } : { state: 'miss', corpusVersion };
   }
@@ -89,16 +72,11 @@ export class AnswerCache {
     const value: CachedAnswer = { answer: reply.answer, citations: reply.citations, generator: reply.generator };
     if (JSON.stringify(value).length > MAX_CACHED_ANSWER_BYTES) return;
     // Not awaited: the cache never holds up the answer (a failing tier is skipped and counted).
-    void this.answers.set(this.keyOf(tenantId, request, corpusVersion), value);
+    void this.answers.set(answerKey(tenantId, corpusVersion, request), value);
   }
 
   /** A cached answer as a reply of its own: a new conversation, and the gateway's own time. */
   static reply(cached: CachedAnswer, totalMs: number): QueryReply {
     return { ...cached, conversationId: randomUUID(), timings: { retrievalMs: 0, generationMs: 0, totalMs } };
-  }
-
-  private keyOf(tenantId: string, request: AnswerLookup, corpusVersion: string): string {
-    // The generator is checked on the value (see above), so every replica finds the same key.
-    return cacheKeys.answer({ tenantId, corpusVersion, question: request.question, filters: request.filters ?? {}, topK: request.topK ?? DEFAULT_TOP_K, generator: 'agent' });
   }
 }

@@ -60,6 +60,7 @@ export class IndexSynchronizer implements OnApplicationBootstrap, OnApplicationS
   private rebuilding: Promise<void> | undefined;
   private reconciling: Promise<ReconciliationReport> | undefined;
   private timers: NodeJS.Timeout[] = [];
+  private readonly changeListeners: Array<(tenants: ReadonlySet<string>) => void> = [];
 
   constructor(
     @Inject(DATA_SOURCE) dataSource: DataSource,
@@ -111,15 +112,28 @@ export class IndexSynchronizer implements OnApplicationBootstrap, OnApplicationS
    * What a search waits for before it runs: a catch-up — read-your-writes — but bounded by
    * INDEX_FRESHNESS_WAIT_MS, and not at all while the feed is failing (the last catch-up failed, or
    * one has been under way longer than the bound): the index is in memory, and the background
-   * catch-up keeps trying. Never throws.
+   * catch-up keeps trying. Never throws; true when the index covers every change committed before
+   * the call (the search's result may then be cached under the corpus version read before it).
    */
-  async awaitFreshness(): Promise<void> {
-    if (this.freshnessWaitMs === 0 || !this.feedHealthy()) return;
+  async awaitFreshness(): Promise<boolean> {
+    if (this.freshnessWaitMs === 0 || !this.feedHealthy()) return false;
     try {
       await beforeDeadline(this.catchUp(), performance.now() + this.freshnessWaitMs);
+      return true;
     } catch {
       // Counted and logged by the catch-up; this search answers from memory.
+      return false;
     }
+  }
+
+  /** Calls `listener` with the tenants whose documents a catch-up changed in the served index, once it has. */
+  onTenantsChanged(listener: (tenants: ReadonlySet<string>) => void): void {
+    this.changeListeners.push(listener);
+  }
+
+  private announceChanges(tenants: ReadonlySet<string>): void {
+    if (tenants.size === 0) return;
+    for (const listener of this.changeListeners) listener(tenants);
   }
 
   /** Compares the served index with Postgres and repairs differences (see IndexReconciler). */
@@ -127,7 +141,7 @@ export class IndexSynchronizer implements OnApplicationBootstrap, OnApplicationS
     this.reconciling ??= this.exclusive(async () => {
       const target = this.current;
       // Current first: fewer changes are in flight (and the ones that are get left out).
-      await replayFeed(this.chunks, target);
+      this.announceChanges(await replayFeed(this.chunks, target));
       return this.reconciler.reconcile(target);
     }).finally(() => {
       this.reconciling = undefined;
@@ -160,7 +174,7 @@ export class IndexSynchronizer implements OnApplicationBootstrap, OnApplicationS
     // Counted from before the lock: behind a long reconciliation, later searches stop waiting too.
     this.catchUpStartedAt = performance.now();
     try {
-      await this.exclusive(() => replayFeed(this.chunks, this.current));
+      this.announceChanges(await this.exclusive(() => replayFeed(this.chunks, this.current)));
       this.catchUpSucceeded();
     } catch (error) {
       this.catchUpFailed(error);

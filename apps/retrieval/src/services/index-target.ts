@@ -37,9 +37,10 @@ const DOCUMENTS_PER_READ = 50;
  * reported indexed is searchable at once, even while an older, unrelated write transaction is
  * still running — and why a settled change that was applied early needs no second application
  * (any later change to the document has a change of its own). Only the last change of each
- * document in a page matters.
+ * document in a page matters. Resolves with the tenants whose documents it changed.
  */
-export async function replayFeed(chunks: ChunkRepository, target: IndexTarget, slicer = new TimeSlicer()): Promise<void> {
+export async function replayFeed(chunks: ChunkRepository, target: IndexTarget, slicer = new TimeSlicer()): Promise<Set<string>> {
+  const changedTenants = new Set<string>();
   for (;;) {
     const page = await chunks.changesAfter(target.position, FEED_PAGE);
     const due = page.settled.filter((change) => !target.appliedEarly.delete(changeKey(change)));
@@ -48,10 +49,11 @@ export async function replayFeed(chunks: ChunkRepository, target: IndexTarget, s
       const latest = new Map([...due, ...early].map((change) => [documentKey(change), change]));
       await reloadDocuments(chunks, target, [...latest.values()], slicer);
       for (const change of early) target.appliedEarly.add(changeKey(change));
+      for (const change of latest.values()) changedTenants.add(change.tenantId);
     }
     const last = page.settled.at(-1);
     if (last) target.position = { txId: last.txId, seq: last.seq };
-    if (!page.more) return;
+    if (!page.more) return changedTenants;
   }
 }
 

@@ -25,6 +25,24 @@ export class QueryLogRepository {
     return result[1];
   }
 
+  /**
+   * The tenant's most asked questions since `sinceDays` ago, most asked first: grouped by their
+   * text with case and runs of whitespace folded (the caller may fold further), each with the
+   * phrasing asked most and how often the group was asked.
+   */
+  async topQuestions(tenantId: string, limit: number, sinceDays: number): Promise<Array<{ question: string; asked: number }>> {
+    const rows: Array<{ question: string; asked: string }> = await this.dataSource.query(
+      `SELECT mode() WITHIN GROUP (ORDER BY question) AS question, count(*) AS asked
+         FROM query_log
+        WHERE tenant_id = $1 AND created_at >= now() - make_interval(days => $3)
+        GROUP BY lower(regexp_replace(btrim(question), '\s+', ' ', 'g'))
+        ORDER BY asked DESC, question
+        LIMIT $2`,
+      [tenantId, limit, sinceDays],
+    );
+    return rows.map((row) => ({ question: row.question, asked: Number(row.asked) }));
+  }
+
   /** How many questions the tenant has on record. */
   count(tenantId: string): Promise<number> {
     return this.dataSource.getRepository(QueryLogEntity).countBy({ tenantId });
