@@ -13,8 +13,9 @@
  * BENCH_SECONDS (10) per measurement. BENCH_DOCUMENTS limits the corpus.
  *
  * BENCH_PROFILE=1 instead restarts gateway, agent and retrieval under `node --cpu-prof` (profiles
- * in /tmp/prof-<service>), runs only distinct questions at 32 concurrent for BENCH_SECONDS, stops
- * them and prints the top self and inclusive functions of each (see load-profile.ts).
+ * in /tmp/prof-<service>), runs only BENCH_PROFILE_CONDITION (default `query distinct`; or
+ * `query cached`) at 32 concurrent for BENCH_SECONDS, stops them and prints the top self and
+ * inclusive functions of each (see load-profile.ts).
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdirSync, rmSync } from 'node:fs';
@@ -33,6 +34,7 @@ const RUNS = Number(process.env.BENCH_RUNS ?? 3);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
 const DOCUMENTS = Number(process.env.BENCH_DOCUMENTS ?? 100_000);
 const PROFILE = process.env.BENCH_PROFILE === '1';
+const PROFILE_CONDITION = process.env.BENCH_PROFILE_CONDITION ?? 'query distinct';
 const CONCURRENCIES = [1, 32];
 const UPLOAD_BATCH = 100;
 const ECHO_QUEUE = 'bench-load-echo';
@@ -143,8 +145,17 @@ async function main(): Promise<void> {
       }
     };
 
+    const askCachedQuestions = async () => {
+      for (const question of cached.questions) {
+        const response = await fetch(query, { method: 'POST', headers: { ...auth, 'content-type': 'application/json' }, body: JSON.stringify({ question }) });
+        if (response.status !== 200) throw new Error(`warming the cached questions: ${response.status}`);
+      }
+    };
+
     if (PROFILE) {
-      await profile(stack, () => measure('query distinct', 32, SECONDS));
+      if (!CONDITIONS.includes(PROFILE_CONDITION as Condition)) throw new Error(`BENCH_PROFILE_CONDITION must be one of ${CONDITIONS.join(', ')}`);
+      await askCachedQuestions();
+      await profile(stack, PROFILE_CONDITION, () => measure(PROFILE_CONDITION as Condition, 32, SECONDS));
       return;
     }
 
@@ -152,10 +163,7 @@ async function main(): Promise<void> {
     await measure('query distinct', 32, 3);
     await measure('fastify', 32, 2);
     await measure('bullmq echo', 32, 2);
-    for (const question of cached.questions) {
-      const response = await fetch(query, { method: 'POST', headers: { ...auth, 'content-type': 'application/json' }, body: JSON.stringify({ question }) });
-      if (response.status !== 200) throw new Error(`warming the cached questions: ${response.status}`);
-    }
+    await askCachedQuestions();
 
     const runs: Array<Map<string, LoadFigures & { hitRate?: number }>> = [];
     for (let run = 0; run < RUNS; run++) {
@@ -210,7 +218,7 @@ function report(runs: Array<Map<string, LoadFigures & { hitRate?: number }>>, do
  * them and summarises only the samples taken during the load (profile timestamps and
  * process.hrtime are both the system's monotonic clock, in µs), so boot and index loading are left out.
  */
-async function profile(stack: ServiceStack, load: () => Promise<LoadFigures>): Promise<void> {
+async function profile(stack: ServiceStack, condition: string, load: () => Promise<LoadFigures>): Promise<void> {
   for (const service of PROFILED) {
     const folder = `/tmp/prof-${service}`;
     rmSync(folder, { recursive: true, force: true });
@@ -223,7 +231,7 @@ async function profile(stack: ServiceStack, load: () => Promise<LoadFigures>): P
   const from = Number(process.hrtime.bigint() / 1000n);
   const figures = await load();
   const to = Number(process.hrtime.bigint() / 1000n);
-  console.log(`profiled load: distinct questions @32: ${fmt(figures.requestsPerSecond, 0)} req/s, p50 ${fmt(figures.p50, 2)} ms, client CPU ${fmt(figures.clientCpu * 100, 0)}%`);
+  console.log(`profiled load: ${condition} @32: ${fmt(figures.requestsPerSecond, 0)} req/s, p50 ${fmt(figures.p50, 2)} ms, client CPU ${fmt(figures.clientCpu * 100, 0)}%`);
   for (const service of PROFILED) await stack.stopService(service);
   for (const service of PROFILED) printSummary(service, summarise(readProfiles(`/tmp/prof-${service}`), { fromUs: from, toUs: to }), 15);
 }

@@ -1,5 +1,6 @@
 import { Inject, Module, type OnApplicationBootstrap } from '@nestjs/common';
 import { type AnswerGenerator, ContextPacker, OpenAiQueryRewriter, answerGeneratorConfigFromEnv, createAnswerGenerator } from '@quarry/llm';
+import { TieredCache } from '@quarry/cache';
 import type { Logger } from '@quarry/observability';
 import { LOGGER, SERVICE_CONFIG, ServiceCacheModule } from '@quarry/service-kit';
 import type { AgentConfig } from './config';
@@ -8,6 +9,7 @@ import { RecordExchangeJob } from './jobs/record-exchange.job';
 import { WarmAnswersJob } from './jobs/warm-answers.job';
 import { AnswerCacheWarmer } from './services/answer-cache-warmer';
 import { AnswerService } from './services/answer.service';
+import { LlmResponseCache } from './services/llm-response-cache';
 import type { QueryExpansion } from './graph/answer-graph';
 import { ANSWER_GENERATOR, CONTEXT_BUDGET, QUERY_EXPANSION } from './tokens';
 
@@ -36,8 +38,12 @@ import { ANSWER_GENERATOR, CONTEXT_BUDGET, QUERY_EXPANSION } from './tokens';
     },
     {
       provide: ANSWER_GENERATOR,
-      inject: [SERVICE_CONFIG],
-      useFactory: (config: AgentConfig) => createAnswerGenerator(answerGeneratorConfigFromEnv(config)),
+      inject: [SERVICE_CONFIG, TieredCache],
+      useFactory: (config: AgentConfig, cache: TieredCache) =>
+        createAnswerGenerator(
+          answerGeneratorConfigFromEnv(config),
+          config.LLM_RESPONSE_CACHE_TTL_SECONDS > 0 ? new LlmResponseCache(cache, config.LLM_RESPONSE_CACHE_TTL_SECONDS * 1000) : undefined,
+        ),
     },
   ],
 })

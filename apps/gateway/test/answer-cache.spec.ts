@@ -40,8 +40,8 @@ describe('answer cache at the gateway', () => {
     agent = new Worker(
       QueueName.Agent,
       (job: Job) => {
-        if (job.name === JobName.RecordExchange) {
-          recorded.push(job.data as Record<string, unknown>);
+        if (job.name === JobName.RecordExchanges) {
+          recorded.push(...(job.data as { exchanges: Array<Record<string, unknown>> }).exchanges);
           return Promise.resolve(null);
         }
         const question = (job.data as { question: string }).question;

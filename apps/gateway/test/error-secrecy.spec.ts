@@ -46,9 +46,15 @@ class FailingAnswers {
     return fail();
   }
 
-  // The agent queue's other job (exchanges answered from the gateway's cache): nothing to record here.
+  // The agent queue's other jobs (exchanges answered from the gateway's cache, cache warming): nothing to do here.
   @EventPattern(JobName.RecordExchange)
   record(): void {}
+
+  @EventPattern(JobName.RecordExchanges)
+  recordMany(): void {}
+
+  @EventPattern(JobName.WarmAnswers)
+  warm(): void {}
 }
 
 @Module({ controllers: [FailingAnswers] })

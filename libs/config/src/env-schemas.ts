@@ -183,6 +183,12 @@ export const llmEnv = z.object({
   LLM_TIMEOUT_MS: positiveInt(60_000),
 });
 
+/** The agent's cache of chat completions (the same request is sent to the model once per TTL). */
+export const llmResponseCacheEnv = z.object({
+  /** How long a completion is kept (0: none). Only deterministic requests (temperature 0) are cached. */
+  LLM_RESPONSE_CACHE_TTL_SECONDS: limit(24 * 60 * 60),
+});
+
 export const contextEnv = z.object({
   /** Tokens of retrieved text the answer generator gets. */
   CONTEXT_BUDGET_TOKENS: positiveInt(3000),

@@ -2,7 +2,7 @@ import type { z } from 'zod';
 import { AnswerQuestionReply, AnswerQuestionRequest } from './agent.contract';
 import { batchPayload, batchReply } from './batch.contract';
 import { WarmAnswersPayload, WarmAnswersResult } from './cache.contract';
-import { RecordExchangePayload } from './exchange.contract';
+import { RecordExchangePayload, RecordExchangesPayload } from './exchange.contract';
 import { IngestDocumentPayload, type IngestionStage, ReembedCorpusPayload } from './ingestion.contract';
 import { QueueName } from './queues';
 import { SearchChunksReply, SearchChunksRequest } from './retrieval.contract';
@@ -20,6 +20,7 @@ export const JobName = {
   SearchChunksBatch: 'retrieval.search-batch',
   AnswerQuestion: 'agent.answer',
   RecordExchange: 'agent.record-exchange',
+  RecordExchanges: 'agent.record-exchanges',
   WarmAnswers: 'agent.warm-answers',
   PurgeQueryLog: 'task-scheduler.purge-query-log',
   ReconcileDocuments: 'task-scheduler.reconcile-documents',
@@ -127,6 +128,12 @@ export const jobContracts = {
     // retries over outages, then it is kept for inspection.
     options: { attempts: 5, backoff: { type: 'exponential', delay: 1000 }, removeOnComplete: keepBriefly, removeOnFail: keepForInspection },
   } satisfies EventContract<typeof RecordExchangePayload>,
+  [JobName.RecordExchanges]: {
+    kind: 'event',
+    queue: QueueName.Agent,
+    payload: RecordExchangesPayload,
+    options: { attempts: 5, backoff: { type: 'exponential', delay: 1000 }, removeOnComplete: keepBriefly, removeOnFail: keepForInspection },
+  } satisfies EventContract<typeof RecordExchangesPayload>,
   [JobName.WarmAnswers]: {
     kind: 'event',
     queue: QueueName.Agent,

@@ -1,5 +1,6 @@
 export type { Embedder } from './embedder.port';
 export type { AnswerGenerator, GeneratedAnswer, Passage } from './answer-generator.port';
+export type { CompletionCache, CompletionRequest } from './completion-cache.port';
 export { NO_ANSWER_TEXT } from './no-answer';
 export { l2Normalize, dotProduct } from './vector-math';
 export { LocalHashingEmbedder, DEFAULT_LOCAL_EMBEDDING_DIMENSIONS, type LocalHashingEmbedderOptions } from './local-hashing-embedder';

@@ -1,6 +1,7 @@
 import type OpenAI from 'openai';
 import type { AnswerGenerator, GeneratedAnswer, Passage } from './answer-generator.port';
 import { buildGroundedAnswerMessages } from './chat-prompt';
+import type { CompletionCache, CompletionRequest } from './completion-cache.port';
 import { parseCitedPassageIndexes } from './citations';
 import { toEndpointError, type EndpointErrorContext } from './endpoint-error';
 import { NO_ANSWER_TEXT } from './no-answer';
@@ -14,6 +15,10 @@ export interface OpenAiChatGeneratorOptions extends OpenAiEndpointOptions {
   maxTokens?: number;
   /** 0 by default: answers should be reproducible and stick to the passages, not be creative. */
   temperature?: number;
+  /** Completions kept and reused for the same request (model, messages, parameters). */
+  cache?: CompletionCache;
+  /** Reuse cached completions even when the temperature is above 0 (default: deterministic requests only). */
+  cacheNonDeterministic?: boolean;
 }
 
 /** Grounded answers from any server that speaks OpenAI's `POST /chat/completions`. */
@@ -23,6 +28,7 @@ export class OpenAiChatGenerator implements AnswerGenerator {
   private readonly maxTokens: number;
   private readonly temperature: number;
   private readonly errorContext: EndpointErrorContext;
+  private readonly cache: CompletionCache | undefined;
 
   constructor(options: OpenAiChatGeneratorOptions) {
     const timeoutMs = options.timeoutMs ?? DEFAULT_LLM_TIMEOUT_MS;
@@ -30,6 +36,7 @@ export class OpenAiChatGenerator implements AnswerGenerator {
     this.maxTokens = options.maxTokens ?? DEFAULT_ANSWER_MAX_TOKENS;
     this.temperature = options.temperature ?? 0;
     this.client = createOpenAiClient({ ...options, timeoutMs });
+    this.cache = options.cache && (this.temperature === 0 || options.cacheNonDeterministic) ? options.cache : undefined;
     this.errorContext = {
       baseUrl: trimTrailingSlashes(options.baseUrl),
       apiKey: options.apiKey,
@@ -39,19 +46,25 @@ export class OpenAiChatGenerator implements AnswerGenerator {
   }
 
   async generate(question: string, passages: Passage[], signal?: AbortSignal): Promise<GeneratedAnswer> {
-    // Without passages there is nothing to ground an answer in; asking the model would invite it to
-    // answer from its own knowledge.
     if (passages.length === 0) return { answer: NO_ANSWER_TEXT, citedPassageIndexes: [], model: this.model };
+    const request = this.request(question, passages);
+    const answer = (await this.cached(request)) ?? (await this.complete(request, signal));
+    if (answer === '') return { answer: NO_ANSWER_TEXT, citedPassageIndexes: [], model: this.model };
+    return { answer, citedPassageIndexes: citedIn(answer, passages), model: this.model };
+  }
+
+  private async complete(request: OpenAI.ChatCompletionCreateParamsNonStreaming, signal?: AbortSignal): Promise<string> {
     let completion: OpenAI.ChatCompletion;
     const startedAt = performance.now();
     try {
-      completion = await this.client.chat.completions.create({ ...this.request(question, passages), stream: false }, { signal });
+      completion = await this.client.chat.completions.create({ ...request, stream: false }, { signal });
     } catch (error) {
       throw toEndpointError(error, { ...this.errorContext, elapsedMs: performance.now() - startedAt });
     }
     const answer = completion.choices[0]?.message.content?.trim() ?? '';
-    if (answer === '') return { answer: NO_ANSWER_TEXT, citedPassageIndexes: [], model: this.model };
-    return { answer, citedPassageIndexes: citedIn(answer, passages), model: this.model };
+    // Only a completion that ended by itself is kept: one cut off by max_tokens or a filter is not the answer.
+    if (answer !== '' && completion.choices[0]?.finish_reason === 'stop') await this.keep(request, answer);
+    return answer;
   }
 
   async *stream(question: string, passages: Passage[], signal?: AbortSignal): AsyncIterable<string> {
@@ -59,17 +72,38 @@ export class OpenAiChatGenerator implements AnswerGenerator {
       yield NO_ANSWER_TEXT;
       return;
     }
+    const request = this.request(question, passages);
+    const cached = await this.cached(request);
+    if (cached !== undefined) {
+      yield cached;
+      return;
+    }
     const startedAt = performance.now();
+    let text = '';
+    let finished = false;
     try {
-      const chunks = await this.client.chat.completions.create({ ...this.request(question, passages), stream: true }, { signal });
+      const chunks = await this.client.chat.completions.create({ ...request, stream: true }, { signal });
       for await (const chunk of chunks) {
         const delta = chunk.choices[0]?.delta?.content;
-        if (delta) yield delta;
+        if (chunk.choices[0]?.finish_reason === 'stop') finished = true;
+        if (delta) {
+          text += delta;
+          yield delta;
+        }
       }
     } catch (error) {
-      // Covers failures both before the first chunk and mid-stream (dropped connection, timeout).
       throw toEndpointError(error, { ...this.errorContext, elapsedMs: performance.now() - startedAt });
     }
+    if (finished && text.trim() !== '') await this.keep(request, text.trim());
+  }
+
+  /** A cache fault is never the answer's: a failing lookup is a miss, a failing write is dropped. */
+  private async cached(request: OpenAI.ChatCompletionCreateParamsNonStreaming): Promise<string | undefined> {
+    return this.cache?.get(cacheRequest(request)).catch(() => undefined);
+  }
+
+  private async keep(request: OpenAI.ChatCompletionCreateParamsNonStreaming, text: string): Promise<void> {
+    await this.cache?.set(cacheRequest(request), text).catch(() => undefined);
   }
 
   private request(question: string, passages: Passage[]): OpenAI.ChatCompletionCreateParamsNonStreaming {
@@ -81,6 +115,11 @@ export class OpenAiChatGenerator implements AnswerGenerator {
       max_tokens: this.maxTokens,
     };
   }
+}
+
+function cacheRequest(request: OpenAI.ChatCompletionCreateParamsNonStreaming): CompletionRequest {
+  const { model, messages, ...params } = request;
+  return { model, messages, params };
 }
 
 function citedIn(answer: string, passages: Passage[]): number[] {

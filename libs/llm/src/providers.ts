@@ -1,4 +1,5 @@
 import type { AnswerGenerator } from './answer-generator.port';
+import type { CompletionCache } from './completion-cache.port';
 import type { Embedder } from './embedder.port';
 import { ExtractiveAnswerGenerator } from './extractive-answer-generator';
 import { DEFAULT_LOCAL_EMBEDDING_DIMENSIONS, LocalHashingEmbedder } from './local-hashing-embedder';
@@ -54,9 +55,10 @@ export function isLlmConfigured(config: AnswerGeneratorConfig): config is Answer
   return Boolean(config.baseUrl?.trim() && config.model?.trim());
 }
 
-export function createAnswerGenerator(config: AnswerGeneratorConfig): AnswerGenerator {
+export function createAnswerGenerator(config: AnswerGeneratorConfig, cache?: CompletionCache): AnswerGenerator {
   if (!isLlmConfigured(config)) return new ExtractiveAnswerGenerator();
   return new OpenAiChatGenerator({
+    cache,
     baseUrl: config.baseUrl.trim(),
     model: config.model.trim(),
     apiKey: config.apiKey,

@@ -3,7 +3,7 @@ import { EventPattern, Payload } from '@nestjs/microservices';
 import { JobName, type PayloadOf } from '@quarry/contracts';
 import { AnswerService } from '../services/answer.service';
 
-/** Exchanges answered by the gateway's answer cache, recorded like the agent's own answers. */
+/** Exchanges answered by the gateway's answer cache, recorded like the agent's own answers: one per job, or many. */
 @Controller()
 export class RecordExchangeJob {
   constructor(private readonly answers: AnswerService) {}
@@ -11,5 +11,10 @@ export class RecordExchangeJob {
   @EventPattern(JobName.RecordExchange)
   handle(@Payload() payload: PayloadOf<typeof JobName.RecordExchange>): void {
     this.answers.recordExchange(payload);
+  }
+
+  @EventPattern(JobName.RecordExchanges)
+  handleMany(@Payload() payload: PayloadOf<typeof JobName.RecordExchanges>): void {
+    for (const exchange of payload.exchanges) this.answers.recordExchange(exchange);
   }
 }

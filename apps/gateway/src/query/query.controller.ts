@@ -1,11 +1,11 @@
 import { Body, Controller, HttpCode, Inject, Post, Res } from '@nestjs/common';
 import { JobName } from '@quarry/contracts';
-import type { Logger } from '@quarry/observability';
-import { JOB_CLIENT, LOGGER } from '@quarry/service-kit';
+import { JOB_CLIENT } from '@quarry/service-kit';
 import type { JobClient } from '@quarry/transport';
 import type { FastifyReply } from 'fastify';
 import { RequiresRole } from '../auth/requires-role.decorator';
 import { AnswerCache } from '../cache/answer-cache';
+import { ExchangeRecorder } from '../cache/exchange-recorder';
 import { parseBody } from '../http/parse-body';
 import { Tenant } from '../http/tenant.decorator';
 import { QueryBody, type QueryReply } from './query.schemas';
@@ -24,7 +24,7 @@ export class QueryController {
   constructor(
     @Inject(JOB_CLIENT) private readonly jobs: JobClient,
     private readonly answers: AnswerCache,
-    @Inject(LOGGER) private readonly logger: Logger,
+    private readonly recorder: ExchangeRecorder,
   ) {}
 
   @Post()
@@ -45,21 +45,19 @@ export class QueryController {
     return reply;
   }
 
-  /** The agent records a cached exchange as its own; the reply does not wait (a lost record loses no answer). */
+  /** The agent records a cached exchange as its own; the reply does not wait for it. */
   private record(tenantId: string, request: ReturnType<typeof QueryBody.parse>, reply: QueryReply): void {
-    this.jobs
-      .publish(JobName.RecordExchange, {
-        tenantId,
-        question: request.question,
-        filters: request.filters,
-        topK: request.topK,
-        conversationId: reply.conversationId,
-        answer: reply.answer,
-        citations: reply.citations,
-        generator: reply.generator,
-        source: 'answer-cache',
-        totalMs: reply.timings.totalMs,
-      })
-      .catch((error: unknown) => this.logger.warn('could not record an exchange answered from the cache', { error: (error as Error).message }));
+    this.recorder.record({
+      tenantId,
+      question: request.question,
+      filters: request.filters,
+      topK: request.topK,
+      conversationId: reply.conversationId,
+      answer: reply.answer,
+      citations: reply.citations,
+      generator: reply.generator,
+      source: 'answer-cache',
+      totalMs: reply.timings.totalMs,
+    });
   }
 }
