@@ -109,7 +109,8 @@ describe('agent: conversations stay in their tenant, model failures say nothing 
     model.setFailure({ status: 500, message: UPSTREAM_SECRET, endpoint: 'chat' });
     const correlationId = randomUUID();
     try {
-      const failure = (await ask('acme', 'How many vacation days do we get?', undefined, correlationId).then(
+      // A question not asked before: an earlier one's completion is in the agent's LLM cache.
+      const failure = (await ask('acme', 'How many vacation days do new employees get?', undefined, correlationId).then(
         () => undefined,
         (error: unknown) => error,
       )) as { code: string; message: string } | undefined;

@@ -2,7 +2,7 @@ import { execFile } from 'node:child_process';
 import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ErrorCode, JobName, QueueName } from '@quarry/contracts';
+import { ErrorCode, JobName, QueueName, type WarmAnswersResult } from '@quarry/contracts';
 import { ServiceStack, createTestRedisPrefix, createTestSchema, lastUserMessage, repoRoot, startFakeOpenAiServer, waitFor, type TestRedisPrefix, type TestSchema } from '@quarry/testing';
 import { Queue, QueueEvents } from 'bullmq';
 import { Client } from 'pg';
@@ -246,7 +246,8 @@ describe('Quarry end to end', () => {
     const events = new QueueEvents(QueueName.Agent, { connection, prefix: redis.prefix });
     try {
       await events.waitUntilReady();
-      const warm = async () => (await queue.add(JobName.WarmAnswers, { tenantId: 'warming', topN: 1 })).waitUntilFinished(events, 30_000);
+      const warm = async (): Promise<WarmAnswersResult> =>
+        (await queue.add(JobName.WarmAnswers, { tenantId: 'warming', topN: 1 })).waitUntilFinished(events, 30_000) as Promise<WarmAnswersResult>;
       expect(await warm()).toMatchObject({ questions: 1, warmed: 1, alreadyCached: 0, failed: 0 });
       expect(await warm()).toMatchObject({ questions: 1, warmed: 0, alreadyCached: 1, failed: 0 });
     } finally {

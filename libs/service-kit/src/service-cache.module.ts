@@ -48,7 +48,8 @@ export class ServiceCacheModule {
               logger,
               hitRateWarning: config.CACHE_HIT_RATE_WARNING > 0 ? { threshold: config.CACHE_HIT_RATE_WARNING, minRequests: 100, everyMs: 60_000 } : undefined,
             });
-            readiness.addDetail('cache', () => cache.health());
+            // State and since only: a tier's last error names hosts and ports, and readiness is public on the gateway (the log has the error).
+            readiness.addDetail('cache', () => cache.health().map(({ tier, state, since }) => ({ tier, state, since })));
             return cache;
           },
           inject: [SERVICE_CONFIG, DATA_SOURCE, METRICS, LOGGER, READINESS],

@@ -35,7 +35,7 @@ export class QueryLogRepository {
       `SELECT mode() WITHIN GROUP (ORDER BY question) AS question, count(*) AS asked
          FROM query_log
         WHERE tenant_id = $1 AND created_at >= now() - make_interval(days => $3)
-        GROUP BY lower(regexp_replace(btrim(question), '\s+', ' ', 'g'))
+        GROUP BY lower(regexp_replace(btrim(question), '[[:space:]]+', ' ', 'g'))
         ORDER BY asked DESC, question
         LIMIT $2`,
       [tenantId, limit, sinceDays],
