@@ -40,6 +40,9 @@ export class ExchangeRecorder implements OnApplicationShutdown {
   async onApplicationShutdown(): Promise<void> {
     this.flush();
     await this.sending;
+    // A send that failed at shutdown put its batch back; nobody is left to retry it.
+    clearTimeout(this.timer);
+    if (this.held.length > 0) this.logger.error('exchanges answered from the cache were not recorded: the agent queue was out of reach at shutdown', { lost: this.held.length });
   }
 
   private flush(): void {

@@ -1,19 +1,11 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { type CacheHandle, TieredCache, cacheKeys } from '@quarry/cache';
 import { type Embedder, LocalHashingEmbedder } from '@quarry/llm';
+import { bytesToVector, vectorToBytes } from '@quarry/persistence';
 import { SERVICE_CONFIG } from '@quarry/service-kit';
 import type { RetrievalConfig } from '../config';
 
-/** A vector as bytes (float32, little-endian): what MessagePack carries to Redis without widening it to float64. */
-function toBytes(vector: Float32Array): Uint8Array {
-  return new Uint8Array(vector.buffer.slice(vector.byteOffset, vector.byteOffset + vector.byteLength));
-}
-
-/** A copy: bytes read back from Redis may sit at an offset a Float32Array cannot start at. */
-function fromBytes(bytes: Uint8Array): Float32Array {
-  return new Float32Array(Uint8Array.from(bytes).buffer);
-}
-
+// Vectors are kept as float32 bytes (the same encoding as the bytea columns): MessagePack carries them to Redis without widening them to float64.
 function parseBytes(raw: unknown): Uint8Array {
   if (!(raw instanceof Uint8Array) || raw.byteLength % 4 !== 0) throw new TypeError('a cached query vector is float32 bytes');
   return raw;
@@ -50,14 +42,14 @@ export class QueryEmbeddingCache {
     if (!kind) return embedder.embed(texts);
     const keys = texts.map((text) => cacheKeys.queryEmbedding({ model: embedder.model, dimensions: embedder.dimensions, text }));
     const found = await Promise.all(keys.map((key) => kind.get(key)));
-    const vectors: Array<Float32Array | undefined> = found.map((bytes) => (bytes && bytes.byteLength === embedder.dimensions * 4 ? fromBytes(bytes) : undefined));
+    const vectors: Array<Float32Array | undefined> = found.map((bytes) => (bytes && bytes.byteLength === embedder.dimensions * 4 ? bytesToVector(bytes) : undefined));
     const missing = vectors.flatMap((vector, position) => (vector ? [] : [position]));
     if (missing.length > 0) {
       const embedded = await embedder.embed(missing.map((position) => texts[position]));
       missing.forEach((position, index) => {
         vectors[position] = embedded[index];
         // Not awaited: a slow or failing tier never holds up the search.
-        void kind.set(keys[position], toBytes(embedded[index]));
+        void kind.set(keys[position], vectorToBytes(embedded[index]));
       });
     }
     return vectors as Float32Array[];
