@@ -77,6 +77,15 @@ const stageOptions: ContractJobOptions = {
   removeOnFail: keepForInspection,
 };
 
+// A lost record of a cached answer loses a conversation's start and a query-log row, never an
+// answer: a few retries over outages, then it is kept for inspection.
+const recordingOptions: ContractJobOptions = {
+  attempts: 5,
+  backoff: { type: 'exponential', delay: 1000 },
+  removeOnComplete: keepBriefly,
+  removeOnFail: keepForInspection,
+};
+
 const stage = (payload: typeof IngestDocumentPayload) =>
   ({ kind: 'event', queue: QueueName.Ingestion, payload, options: stageOptions }) satisfies EventContract<typeof IngestDocumentPayload>;
 
@@ -124,15 +133,13 @@ export const jobContracts = {
     kind: 'event',
     queue: QueueName.Agent,
     payload: RecordExchangePayload,
-    // A lost record loses a conversation's start and a query-log row, never an answer: a few
-    // retries over outages, then it is kept for inspection.
-    options: { attempts: 5, backoff: { type: 'exponential', delay: 1000 }, removeOnComplete: keepBriefly, removeOnFail: keepForInspection },
+    options: recordingOptions,
   } satisfies EventContract<typeof RecordExchangePayload>,
   [JobName.RecordExchanges]: {
     kind: 'event',
     queue: QueueName.Agent,
     payload: RecordExchangesPayload,
-    options: { attempts: 5, backoff: { type: 'exponential', delay: 1000 }, removeOnComplete: keepBriefly, removeOnFail: keepForInspection },
+    options: recordingOptions,
   } satisfies EventContract<typeof RecordExchangesPayload>,
   [JobName.WarmAnswers]: {
     kind: 'event',
