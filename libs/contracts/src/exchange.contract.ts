@@ -16,6 +16,8 @@ export const RecordExchangePayload = AnswerQuestionRequest.pick({ correlationId:
   source: z.enum(['answer-cache']),
   /** How long the gateway took to answer, in milliseconds. */
   totalMs: z.number().min(0),
+  /** The id the gateway gave this query (its reply named it): its trace is recorded under it. */
+  queryId: z.uuid().optional(),
 });
 export type RecordExchangePayload = z.input<typeof RecordExchangePayload>;
 

@@ -1,4 +1,5 @@
 export * from './agent.contract';
+export * from './answer-stream.contract';
 export * from './batch.contract';
 export * from './cache.contract';
 export * from './common.schema';
@@ -10,3 +11,4 @@ export * from './jobs';
 export * from './queues';
 export * from './retrieval.contract';
 export * from './scheduler.contract';
+export * from './trace.contract';
