@@ -1,3 +1,4 @@
+export * from './answer-stream';
 export * from './bullmq.client';
 export * from './bullmq.context';
 export * from './bullmq.record';
