@@ -1,5 +1,5 @@
 import OpenAI, { APIError } from 'openai';
-import { fakeEmbedding, lastUserMessage, startFakeOpenAiServer, type FakeOpenAiServer } from './fake-openai-server';
+import { countFakeTokens, fakeEmbedding, lastUserMessage, startFakeOpenAiServer, type FakeOpenAiServer } from './fake-openai-server';
 
 describe('fake OpenAI server', () => {
   let server: FakeOpenAiServer;
@@ -112,6 +112,107 @@ describe('fake OpenAI server', () => {
 
   it('answers unknown endpoints with 404', async () => {
     await expect(client.models.list()).rejects.toMatchObject({ status: 404 });
+  });
+
+  it('counts words as tokens in the usage of a completion', async () => {
+    server.setReply('three little words');
+    const completion = await client.chat.completions.create({
+      model: 'm',
+      messages: [
+        { role: 'system', content: 'Be brief please.' },
+        { role: 'user', content: 'one two' },
+      ],
+    });
+    // "You said: …" is not used: setReply replaced it.
+    expect(completion.usage).toEqual({ prompt_tokens: 5, completion_tokens: 3, total_tokens: 8 });
+    expect(countFakeTokens(' a  b\nc ')).toBe(3);
+  });
+
+  it('sends the usage last in a stream only when stream_options.include_usage asks for it', async () => {
+    server.setReply('alpha beta gamma');
+    const withUsage = await client.chat.completions.create({ model: 'm', messages: [{ role: 'user', content: 'go on now' }], stream: true, stream_options: { include_usage: true } });
+    const chunks = [];
+    for await (const chunk of withUsage) chunks.push(chunk);
+    expect(chunks.at(-1)).toMatchObject({ choices: [], usage: { prompt_tokens: 3, completion_tokens: 3, total_tokens: 6 } });
+    expect(chunks.slice(0, -1).every((chunk) => chunk.usage === null)).toBe(true);
+
+    const without = await client.chat.completions.create({ model: 'm', messages: [{ role: 'user', content: 'go' }], stream: true });
+    for await (const chunk of without) expect(chunk.usage).toBeUndefined();
+  });
+
+  it('makes the scripted function calls, seeing the tools the request offers', async () => {
+    server.setReply((request) => ({
+      content: null,
+      toolCalls: (request.tools ?? []).map((tool, index) => ({ name: tool.function.name, arguments: { query: `q${index}` } })),
+    }));
+    const tools = ['search', 'calculator'].map((name) => ({ type: 'function' as const, function: { name, parameters: { type: 'object', properties: { query: { type: 'string' } } } } }));
+    const completion = await client.chat.completions.create({ model: 'm', messages: [{ role: 'user', content: 'plan' }], tools });
+    expect(completion.choices[0].finish_reason).toBe('tool_calls');
+    expect(completion.choices[0].message.content).toBeNull();
+    expect(completion.choices[0].message.tool_calls).toEqual([
+      { id: 'call_1', type: 'function', function: { name: 'search', arguments: '{"query":"q0"}' } },
+      { id: 'call_2', type: 'function', function: { name: 'calculator', arguments: '{"query":"q1"}' } },
+    ]);
+    expect(server.requests[0].body.tools?.map((tool) => tool.function.name)).toEqual(['search', 'calculator']);
+    // Each call's name and arguments count as completion tokens ("search" + '{"query":"q0"}'), the offered tools as prompt tokens.
+    expect(completion.usage?.completion_tokens).toBe(4);
+    expect(completion.usage?.prompt_tokens).toBeGreaterThan(1);
+  });
+
+  it('streams function calls as deltas the client reassembles', async () => {
+    server.setReply({ content: 'Planning.', toolCalls: [{ id: 'call_a', name: 'search', arguments: { query: 'revenue of Acme in 2023', topK: 4 } }, { name: 'calculator', arguments: '{"expression":"1 + 2"}' }] });
+    const stream = await client.chat.completions.create({ model: 'm', messages: [{ role: 'user', content: 'plan' }], stream: true });
+    const calls: { id?: string; name: string; arguments: string }[] = [];
+    let content = '';
+    let finishReason: string | null = null;
+    for await (const chunk of stream) {
+      const choice = chunk.choices[0];
+      content += choice.delta.content ?? '';
+      for (const delta of choice.delta.tool_calls ?? []) {
+        calls[delta.index] ??= { name: '', arguments: '' };
+        if (delta.id) calls[delta.index].id = delta.id;
+        calls[delta.index].name += delta.function?.name ?? '';
+        calls[delta.index].arguments += delta.function?.arguments ?? '';
+      }
+      finishReason = choice.finish_reason ?? finishReason;
+    }
+    expect(content).toBe('Planning.');
+    expect(finishReason).toBe('tool_calls');
+    expect(calls).toEqual([
+      { id: 'call_a', name: 'search', arguments: '{"query":"revenue of Acme in 2023","topK":4}' },
+      { id: 'call_2', name: 'calculator', arguments: '{"expression":"1 + 2"}' },
+    ]);
+  });
+
+  it('lets the reply see the whole request, tool results included', async () => {
+    server.setReply((request) => {
+      const answered = (request.messages ?? []).filter((message) => message.role === 'tool').map((message) => `${message.tool_call_id}=${String(message.content)}`);
+      return `format ${request.response_format?.type ?? 'none'}; ${answered.join(', ')}`;
+    });
+    const completion = await client.chat.completions.create({
+      model: 'm',
+      response_format: { type: 'json_object' },
+      messages: [
+        { role: 'user', content: 'Reply in JSON.' },
+        { role: 'assistant', content: null, tool_calls: [{ id: 'call_1', type: 'function', function: { name: 'search', arguments: '{}' } }] },
+        { role: 'tool', tool_call_id: 'call_1', content: '3 hits' },
+      ],
+    });
+    expect(completion.choices[0].message.content).toBe('format json_object; call_1=3 hits');
+    expect(server.requests[0].body.messages?.[1].tool_calls?.[0].function.name).toBe('search');
+  });
+
+  it('refuses what OpenAI refuses: a malformed response_format, JSON mode never mentioning JSON, an unoffered tool_choice', async () => {
+    const messages = [{ role: 'user' as const, content: 'hello' }];
+    await expect(client.chat.completions.create({ model: 'm', messages, response_format: { type: 'json_object' } })).rejects.toMatchObject({ status: 400 });
+    await expect(
+      client.chat.completions.create({ model: 'm', messages, response_format: { type: 'json_schema', json_schema: { name: 'x' } } as never }),
+    ).rejects.toMatchObject({ status: 400 });
+    await expect(
+      client.chat.completions.create({ model: 'm', messages, tools: [{ type: 'function', function: { name: 'search' } }], tool_choice: { type: 'function', function: { name: 'database' } } }),
+    ).rejects.toMatchObject({ status: 400 });
+    const schema = { type: 'object', properties: { answer: { type: 'string' } } };
+    await expect(client.chat.completions.create({ model: 'm', messages, response_format: { type: 'json_schema', json_schema: { name: 'x', schema } } })).resolves.toBeDefined();
   });
 
   it('can delay its answers, to exercise client timeouts', async () => {

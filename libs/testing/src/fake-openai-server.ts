@@ -5,6 +5,16 @@ import type { AddressInfo } from 'node:net';
 export interface FakeChatMessage {
   role: string;
   content?: unknown;
+  /** An assistant message's function calls, as the client sends them back. */
+  tool_calls?: { id: string; type: string; function: { name: string; arguments: string } }[];
+  /** A `tool` message's answer to this call. */
+  tool_call_id?: string;
+}
+
+/** A function the client offers the model (`tools` of the request). */
+export interface FakeToolDefinition {
+  type: string;
+  function: { name: string; description?: string; parameters?: Record<string, unknown>; strict?: boolean };
 }
 
 /** The JSON body of a request, as parsed; fields the fake understands are typed. */
@@ -17,6 +27,10 @@ export interface FakeRequestBody {
   input?: string | string[];
   dimensions?: number;
   encoding_format?: 'float' | 'base64';
+  tools?: FakeToolDefinition[];
+  tool_choice?: unknown;
+  response_format?: { type: string; json_schema?: { name?: string; schema?: Record<string, unknown>; strict?: boolean } };
+  stream_options?: { include_usage?: boolean };
   [field: string]: unknown;
 }
 
@@ -30,8 +44,27 @@ export interface RecordedRequest {
 
 export type FakeEndpoint = 'chat' | 'embeddings';
 
-/** What the assistant says; a function receives the chat request so replies can depend on the prompt. */
-export type FakeChatReply = string | ((request: FakeRequestBody) => string);
+/** A function call the fake model makes; object arguments are sent as their JSON text. */
+export interface FakeToolCall {
+  name: string;
+  arguments: string | Record<string, unknown>;
+  /** `call_<n>` when absent. */
+  id?: string;
+}
+
+/** A whole assistant turn: text, function calls, or both. */
+export interface FakeAssistantReply {
+  content?: string | null;
+  toolCalls?: FakeToolCall[];
+  /** `tool_calls` when there are calls, else `stop`; e.g. `length` to imitate a cut-off completion. */
+  finishReason?: 'stop' | 'length' | 'tool_calls' | 'content_filter';
+}
+
+/**
+ * What the assistant says; a function receives the whole chat request (messages, tools,
+ * response_format …) so replies can depend on it. A string is the message's text.
+ */
+export type FakeChatReply = string | FakeAssistantReply | ((request: FakeRequestBody) => string | FakeAssistantReply);
 
 export interface InjectedFailure {
   /** HTTP status to answer with, e.g. 500 or 401. */
@@ -83,7 +116,11 @@ const DEFAULT_EMBEDDING_DIMENSIONS = 8;
  * A real HTTP server on 127.0.0.1 that speaks just enough of the OpenAI protocol for tests:
  * `POST /v1/chat/completions` (JSON, or SSE chunks ending with `data: [DONE]` when `stream: true`)
  * and `POST /v1/embeddings` (deterministic vectors derived from each input text). It records every
- * request, and can be scripted to reply with a given text or fail with a given status.
+ * request, and can be scripted to reply with a given text, with function calls, or fail with a
+ * given status. Token usage counts words (prompt: every message, tool call and tool definition;
+ * completion: the reply), and comes last in a stream when `stream_options.include_usage` asks.
+ * Like OpenAI it refuses (400) a malformed `response_format`, `json_object` mode without the word
+ * "JSON" in the messages, and a `tool_choice` naming a function it was not offered.
  */
 export async function startFakeOpenAiServer(options: FakeOpenAiServerOptions = {}): Promise<FakeOpenAiServer> {
   const requests: RecordedRequest[] = [];
@@ -121,10 +158,18 @@ export async function startFakeOpenAiServer(options: FakeOpenAiServerOptions = {
     }
     switch (endpoint) {
       case 'chat': {
-        const text = typeof reply === 'function' ? reply(body) : reply;
+        const invalid = invalidChatRequest(body);
+        if (invalid) {
+          sendError(response, 400, invalid, 'invalid_request_error');
+          return;
+        }
+        const turn = assistantTurn(typeof reply === 'function' ? reply(body) : reply);
         const id = `chatcmpl-fake-${++completionCounter}`;
-        if (body.stream === true) sendChatStream(response, id, body.model ?? 'fake-model', text, options.wordsPerStreamChunk ?? 1);
-        else sendJson(response, 200, chatCompletion(id, body.model ?? 'fake-model', text));
+        const usage = usageOf(body, turn);
+        if (body.stream === true) {
+          const includeUsage = body.stream_options?.include_usage === true;
+          sendChatStream(response, id, body.model ?? 'fake-model', turn, options.wordsPerStreamChunk ?? 1, includeUsage ? usage : undefined);
+        } else sendJson(response, 200, chatCompletion(id, body.model ?? 'fake-model', turn, usage));
         return;
       }
       case 'embeddings': {
@@ -191,31 +236,104 @@ function endpointFor(method: string | undefined, path: string): FakeEndpoint | u
   return undefined;
 }
 
-function chatCompletion(id: string, model: string, text: string): object {
+/** A scripted turn, normalised: the function calls get ids and JSON-text arguments. */
+interface AssistantTurn {
+  content: string | null;
+  toolCalls: { id: string; name: string; arguments: string }[];
+  finishReason: string;
+}
+
+interface Usage {
+  prompt_tokens: number;
+  completion_tokens: number;
+  total_tokens: number;
+}
+
+function assistantTurn(reply: string | FakeAssistantReply): AssistantTurn {
+  if (typeof reply === 'string') return { content: reply, toolCalls: [], finishReason: 'stop' };
+  const toolCalls = (reply.toolCalls ?? []).map((call, index) => ({
+    id: call.id ?? `call_${index + 1}`,
+    name: call.name,
+    arguments: typeof call.arguments === 'string' ? call.arguments : JSON.stringify(call.arguments),
+  }));
+  const content = reply.content ?? (toolCalls.length > 0 ? null : '');
+  return { content, toolCalls, finishReason: reply.finishReason ?? (toolCalls.length > 0 ? 'tool_calls' : 'stop') };
+}
+
+/** What OpenAI itself refuses with a 400, so a client that sends it fails here too. */
+function invalidChatRequest(body: FakeRequestBody): string | undefined {
+  const format = body.response_format;
+  if (format !== undefined) {
+    if (!['text', 'json_object', 'json_schema'].includes(format.type)) return `Invalid value for 'response_format.type': '${format.type}'`;
+    if (format.type === 'json_schema' && (typeof format.json_schema?.name !== 'string' || typeof format.json_schema.schema !== 'object')) {
+      return "Missing required parameter: 'response_format.json_schema' needs a name and a schema";
+    }
+    if (format.type === 'json_object' && !(body.messages ?? []).some((message) => /json/i.test(messageText(message)))) {
+      return "'messages' must contain the word 'json' in some form, to use 'response_format' of type 'json_object'";
+    }
+  }
+  const offered = new Set((body.tools ?? []).map((tool) => tool.function.name));
+  const chosen = body.tool_choice as { function?: { name?: string } } | undefined;
+  if (typeof chosen === 'object' && chosen?.function?.name !== undefined && !offered.has(chosen.function.name)) {
+    return `Invalid 'tool_choice': no function named '${chosen.function.name}' was offered in 'tools'`;
+  }
+  return undefined;
+}
+
+/** Words as tokens: real-looking counts that tests can predict. */
+export function countFakeTokens(text: string): number {
+  return text.match(/\S+/g)?.length ?? 0;
+}
+
+function usageOf(body: FakeRequestBody, turn: AssistantTurn): Usage {
+  const promptParts = (body.messages ?? []).flatMap((message) => [messageText(message), ...(message.tool_calls ?? []).map((call) => `${call.function.name} ${call.function.arguments}`)]);
+  if (body.tools) promptParts.push(JSON.stringify(body.tools));
+  const prompt_tokens = promptParts.reduce((sum, part) => sum + countFakeTokens(part), 0);
+  const completion_tokens = countFakeTokens(turn.content ?? '') + turn.toolCalls.reduce((sum, call) => sum + countFakeTokens(`${call.name} ${call.arguments}`), 0);
+  return { prompt_tokens, completion_tokens, total_tokens: prompt_tokens + completion_tokens };
+}
+
+function chatCompletion(id: string, model: string, turn: AssistantTurn, usage: Usage): object {
+  const message = {
+    role: 'assistant',
+    content: turn.content,
+    refusal: null,
+    ...(turn.toolCalls.length > 0 ? { tool_calls: turn.toolCalls.map((call) => ({ id: call.id, type: 'function', function: { name: call.name, arguments: call.arguments } })) } : {}),
+  };
   return {
     id,
     object: 'chat.completion',
     created: nowInSeconds(),
     model,
-    choices: [{ index: 0, message: { role: 'assistant', content: text, refusal: null }, logprobs: null, finish_reason: 'stop' }],
-    usage: { prompt_tokens: 0, completion_tokens: 0, total_tokens: 0 },
+    choices: [{ index: 0, message, logprobs: null, finish_reason: turn.finishReason }],
+    usage,
   };
 }
 
-function sendChatStream(response: ServerResponse, id: string, model: string, text: string, wordsPerChunk: number): void {
+function sendChatStream(response: ServerResponse, id: string, model: string, turn: AssistantTurn, wordsPerChunk: number, usage: Usage | undefined): void {
   response.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive' });
-  const chunk = (delta: object, finishReason: string | null): string =>
-    `data: ${JSON.stringify({
-      id,
-      object: 'chat.completion.chunk',
-      created: nowInSeconds(),
-      model,
-      choices: [{ index: 0, delta, logprobs: null, finish_reason: finishReason }],
-    })}\n\n`;
-  response.write(chunk({ role: 'assistant', content: '' }, null));
-  for (const piece of splitIntoPieces(text, wordsPerChunk)) response.write(chunk({ content: piece }, null));
-  response.write(chunk({}, 'stop'));
+  const event = (choices: object[], extra: object = {}): string =>
+    `data: ${JSON.stringify({ id, object: 'chat.completion.chunk', created: nowInSeconds(), model, choices, ...extra })}\n\n`;
+  // With include_usage, OpenAI puts `usage: null` on every chunk and sends the counts last, in a chunk without choices.
+  const usageField = usage ? { usage: null } : {};
+  const write = (delta: object, finishReason: string | null) => response.write(event([{ index: 0, delta, logprobs: null, finish_reason: finishReason }], usageField));
+  write({ role: 'assistant', content: turn.content === null ? null : '' }, null);
+  for (const piece of splitIntoPieces(turn.content ?? '', wordsPerChunk)) write({ content: piece }, null);
+  turn.toolCalls.forEach((call, index) => {
+    // As OpenAI does: the first delta of a call names it, later ones carry pieces of its arguments.
+    write({ tool_calls: [{ index, id: call.id, type: 'function', function: { name: call.name, arguments: '' } }] }, null);
+    for (const piece of splitArguments(call.arguments)) write({ tool_calls: [{ index, function: { arguments: piece } }] }, null);
+  });
+  write({}, turn.finishReason);
+  if (usage) response.write(event([], { usage }));
   response.end('data: [DONE]\n\n');
+}
+
+/** JSON text in small pieces (a split inside a string or a number, as real servers do). */
+function splitArguments(text: string): string[] {
+  const pieces: string[] = [];
+  for (let start = 0; start < text.length; start += 7) pieces.push(text.slice(start, start + 7));
+  return pieces;
 }
 
 /** Word-sized pieces that keep their whitespace, so the pieces concatenate back to the exact text. */
