@@ -10,6 +10,7 @@ import { WarmAnswersJob } from './jobs/warm-answers.job';
 import { AnswerCacheWarmer } from './services/answer-cache-warmer';
 import { AnswerService } from './services/answer.service';
 import { LlmResponseCache } from './services/llm-response-cache';
+import { ANSWER_STREAM_RELAY, AnswerStreamRelay } from './streaming/answer-stream-relay';
 import type { QueryExpansion } from './graph/answer-graph';
 import { ANSWER_GENERATOR, CONTEXT_BUDGET, QUERY_EXPANSION } from './tokens';
 
@@ -19,6 +20,8 @@ import { ANSWER_GENERATOR, CONTEXT_BUDGET, QUERY_EXPANSION } from './tokens';
   providers: [
     AnswerService,
     AnswerCacheWarmer,
+    AnswerStreamRelay,
+    { provide: ANSWER_STREAM_RELAY, useExisting: AnswerStreamRelay },
     {
       provide: CONTEXT_BUDGET,
       inject: [SERVICE_CONFIG],
