@@ -10,7 +10,9 @@ export interface BeirDocument {
 export interface BeirDataset {
   name: string;
   corpus: BeirDocument[];
-  /** Only the queries that have judgements in the test qrels. */
+  /** The qrels split the queries and judgements come from (`test` unless asked otherwise). */
+  split: string;
+  /** Only the queries that have judgements in the split's qrels. */
   queries: Array<{ id: string; text: string }>;
   /** query id → (document id → graded relevance) */
   qrels: Map<string, Map<string, number>>;
@@ -23,15 +25,15 @@ function jsonLines<T>(path: string): T[] {
     .map((line) => JSON.parse(line) as T);
 }
 
-/** Reads a BEIR-format folder: corpus.jsonl, queries.jsonl and qrels/test.tsv. */
-export function loadBeirDataset(folder: string): BeirDataset {
+/** Reads a BEIR-format folder: corpus.jsonl, queries.jsonl and qrels/<split>.tsv (test by default). */
+export function loadBeirDataset(folder: string, split = 'test'): BeirDataset {
   const corpus = jsonLines<{ _id: string; title?: string; text?: string }>(join(folder, 'corpus.jsonl')).map((row) => ({
     id: String(row._id),
     title: row.title ?? '',
     text: row.text ?? '',
   }));
   const qrels = new Map<string, Map<string, number>>();
-  const lines = readFileSync(join(folder, 'qrels', 'test.tsv'), 'utf8').split('\n').slice(1);
+  const lines = readFileSync(join(folder, 'qrels', `${split}.tsv`), 'utf8').split('\n').slice(1);
   for (const line of lines) {
     const [queryId, documentId, score] = line.trim().split('\t');
     if (!queryId || !documentId) continue;
@@ -42,5 +44,5 @@ export function loadBeirDataset(folder: string): BeirDataset {
   const queries = jsonLines<{ _id: string; text: string }>(join(folder, 'queries.jsonl'))
     .map((row) => ({ id: String(row._id), text: row.text }))
     .filter((query) => qrels.has(query.id));
-  return { name: folder.split('/').filter(Boolean).pop() ?? folder, corpus, queries, qrels };
+  return { name: folder.split('/').filter(Boolean).pop() ?? folder, split, corpus, queries, qrels };
 }
