@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
 import { AuthModule } from './auth/auth.module';
 import { CacheModule } from './cache/cache.module';
+import { ConversationsModule } from './conversations/conversations.module';
 import { DocumentsController } from './documents/documents.controller';
 import { DocumentsService } from './documents/documents.service';
 import { JobProgressHub } from './jobs/job-progress-hub';
@@ -10,7 +11,7 @@ import { StreamQuota } from './jobs/stream-quota';
 import { QueryController } from './query/query.controller';
 
 @Module({
-  imports: [AuthModule, CacheModule],
+  imports: [AuthModule, CacheModule, ConversationsModule],
   controllers: [DocumentsController, JobsController, QueryController],
   providers: [DocumentsService, JobsService, JobProgressHub, StreamQuota],
 })

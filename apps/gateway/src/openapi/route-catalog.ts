@@ -19,6 +19,8 @@ import { QueryController } from '../query/query.controller';
 import { QueryBody, QueryReply } from '../query/query.schemas';
 import { LiveReply, ReadinessReport } from './ops.schemas';
 import type { RouteDoc } from './route-doc';
+import { ConversationsController } from '../conversations/conversations.controller';
+import { ConversationDetail, ConversationId, ConversationPage, ListConversationsQuery } from '../conversations/conversations.schemas';
 import { CacheStatsController } from '../cache/cache-stats.controller';
 import { CacheStatsReply } from '../cache/cache-stats.schemas';
 
@@ -160,6 +162,36 @@ export function routeCatalog(limits: CatalogLimits): RouteDoc[] {
         },
       },
       errors: [400, 404, 413, 502],
+    },
+    {
+      handler: [ConversationsController, 'list'],
+      operationId: 'listConversations',
+      tag: 'conversations',
+      summary: "List the tenant's conversations",
+      description: 'The most recently active first, a page at a time (like the documents list). A conversation starts with a question asked without `conversationId`.',
+      query: ListConversationsQuery,
+      responses: { 200: { description: 'One page.', json: ConversationPage } },
+      errors: [400],
+    },
+    {
+      handler: [ConversationsController, 'get'],
+      operationId: 'getConversation',
+      tag: 'conversations',
+      summary: 'Get a conversation',
+      description: 'Its messages oldest first, each answer with the passages it cites. An exchange is written just behind its answer, so the latest one may take a moment to show.',
+      pathParams: { id: ConversationId },
+      responses: { 200: { description: 'The conversation.', json: ConversationDetail } },
+      errors: [400, 404],
+    },
+    {
+      handler: [ConversationsController, 'delete'],
+      operationId: 'deleteConversation',
+      tag: 'conversations',
+      summary: 'Delete a conversation',
+      description: 'Removes the conversation and all its messages; it can no longer be continued (`POST /api/query` with its id answers 404).',
+      pathParams: { id: ConversationId },
+      responses: { 204: { description: 'Deleted.' } },
+      errors: [400, 404],
     },
     {
       handler: [KeysController, 'create'],
