@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { createLogger } from '@quarry/observability';
-import { ConversationRepository, type DataSource, createDataSource, runMigrationsExclusively } from '@quarry/persistence';
+import type { QueryTrace } from '@quarry/contracts';
+import { ConversationRepository, type DataSource, QueryTraceRepository, createDataSource, runMigrationsExclusively } from '@quarry/persistence';
 import { PrivatePostgres, waitFor } from '@quarry/testing';
 import { ConversationRecords } from '../src/services/conversation-records';
 import { DeferredWrites } from '../src/services/deferred-writes';
@@ -176,6 +177,84 @@ describe('the write-behind log of answered questions (a Postgres of its own)', (
     expect(await tenantQuestions(tenant)).toEqual(['during outage 1', 'during outage 2', 'during outage 3']);
     expect(log.unwrittenTenantOf(conversationId)).toBeUndefined();
     expect(lost).toEqual([]);
+    await log.close();
+    await deferred.close();
+  }, 60_000);
+
+  it("writes a query's trace with its exchange, readable by the exchange's tenant only, and holds it through a Postgres outage", async () => {
+    const { log, deferred, lost } = setUp({ intervalMs: 10 });
+    const traces = new QueryTraceRepository(dataSource);
+    const acme = `acme-${randomUUID()}`;
+    const globex = `globex-${randomUUID()}`;
+    const conversationId = randomUUID();
+    const traceOf = (question: string, claimed: { conversationId: string }): QueryTrace => ({
+      queryId: randomUUID(),
+      conversationId: claimed.conversationId,
+      question,
+      source: 'agent',
+      route: 'simple',
+      startedAt: new Date().toISOString(),
+      durationMs: 12,
+      generator: 'extractive',
+      answer: `answer to ${question}`,
+      citations: [],
+      sentences: [{ text: `answer to ${question}`, cited: [], supportedBy: null }],
+      refinements: 0,
+      usage: { promptTokens: 0, completionTokens: 0, totalTokens: 0 },
+      steps: [{ type: 'node', node: 'retrieve', atMs: 1, durationMs: 3, outcome: 'ok' }],
+    });
+    const withTrace = (tenantId: string, conversation: string, question: string, startsConversation: boolean, trace: QueryTrace): ExchangeRecord => ({
+      ...record(tenantId, conversation, question, startsConversation),
+      trace,
+    });
+
+    const first = traceOf('acme asks', { conversationId });
+    log.record(withTrace(acme, conversationId, 'acme asks', true, first));
+    await log.flush();
+    expect(await traces.find(acme, first.queryId)).toEqual(first);
+    expect(await traces.find(globex, first.queryId)).toBeUndefined();
+
+    // Another tenant's exchange on acme's conversation is refused, and its trace with it; one that
+    // reuses acme's query id (a forged or redelivered trace) leaves acme's trace as it was; a trace
+    // that names another conversation than its exchange's is stored under the exchange's.
+    const refused = traceOf('globex continues acme', { conversationId });
+    log.record(withTrace(globex, conversationId, 'globex continues acme', false, refused));
+    const globexConversation = randomUUID();
+    log.record(withTrace(globex, globexConversation, 'globex reuses the id', true, { ...traceOf('globex reuses the id', { conversationId }), queryId: first.queryId }));
+    const own = traceOf('globex asks', { conversationId });
+    log.record(withTrace(globex, globexConversation, 'globex asks', false, own));
+    // The same exchange delivered twice: written once.
+    log.record(withTrace(globex, globexConversation, 'globex asks', false, own));
+    await log.flush();
+    expect(lost).toEqual([1]);
+    expect(await traces.find(globex, refused.queryId)).toBeUndefined();
+    expect(await traces.find(acme, refused.queryId)).toBeUndefined();
+    expect(await traces.find(acme, first.queryId)).toEqual(first);
+    expect(await traces.find(globex, first.queryId)).toBeUndefined();
+    expect(await traces.find(globex, own.queryId)).toEqual({ ...own, conversationId: globexConversation });
+    expect(await dataSource.query('SELECT tenant_id, conversation_id::text FROM query_traces WHERE id = $1', [own.queryId])).toEqual([{ tenant_id: globex, conversation_id: globexConversation }]);
+    expect(await traces.find(acme, 'not-a-uuid')).toBeUndefined();
+
+    // Through an outage: held with its exchange, written once Postgres is back.
+    const during = traceOf('acme during outage', { conversationId });
+    await postgres.stopServer('immediate');
+    try {
+      log.record(withTrace(acme, conversationId, 'acme during outage', false, during));
+      await log.flush();
+      expect(deferred.size).toBe(1);
+    } finally {
+      await postgres.startServer();
+    }
+    await waitFor(() => deferred.size === 0, { timeoutMs: 15_000, description: 'the held trace to reach Postgres' });
+    expect(await traces.find(acme, during.queryId)).toEqual(during);
+    expect(await traces.find(globex, during.queryId)).toBeUndefined();
+    expect(await userMessages(acme, conversationId)).toEqual(['acme asks', 'acme during outage']);
+    expect(lost).toEqual([1]);
+
+    // Deleting the conversation deletes the traces of its questions.
+    await dataSource.query('DELETE FROM conversations WHERE id = $1 AND tenant_id = $2', [conversationId, acme]);
+    expect(await traces.find(acme, first.queryId)).toBeUndefined();
+    expect(await traces.find(globex, own.queryId)).toBeDefined();
     await log.close();
     await deferred.close();
   }, 60_000);

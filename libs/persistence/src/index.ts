@@ -10,6 +10,7 @@ export * from './repositories/embedding-cache.repository';
 export * from './repositories/embedding-version.repository';
 export * from './repositories/processing-job.repository';
 export * from './repositories/query-log.repository';
+export * from './repositories/query-trace.repository';
 export * from './repositories/tenant-quota.repository';
 export * from './repositories/vector-bytes';
 export type { ProcessingJobStatus } from './entities/processing-job.entity';

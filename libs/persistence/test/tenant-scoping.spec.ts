@@ -97,6 +97,7 @@ describe('repository methods are scoped by tenant', () => {
       'EmbeddingVersionRepository.saveVectors',
       'EmbeddingVersionRepository.target',
       'QueryLogRepository.purgeOlderThan',
+      'QueryTraceRepository.purgeOlderThan',
     ];
     // The authentication lookup itself (a key's hash decides the tenant) and the operator's CLI
     // revocation, which acts for every tenant by design (issue 9).

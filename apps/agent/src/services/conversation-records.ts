@@ -57,7 +57,7 @@ export class ConversationRecords {
     throw conversationNotFound(conversationId);
   }
 
-  /** Buffers the exchange (and its query-log row) to be written behind the reply. */
+  /** Buffers the exchange (its query-log row and its trace, when it has one) to be written behind the reply, in one transaction. */
   record(record: ExchangeRecord): void {
     this.log.record(record);
   }

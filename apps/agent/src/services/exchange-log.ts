@@ -21,7 +21,7 @@ export interface ExchangeLogOptions {
 
 /**
  * The agent's write-behind log of answered questions. An answer is returned without waiting for
- * Postgres: its exchange and query-log row are buffered here and written behind the reply, many at a
+ * Postgres: its exchange, query-log row and trace are buffered here and written behind the reply, many at a
  * time in one transaction (ExchangeWriter), by one write at a time. A write that fails because
  * Postgres is down is handed to DeferredWrites, which holds it, in order, until Postgres is back.
  * close() writes what is buffered (the last answers before a shutdown are not lost).

@@ -1,17 +1,24 @@
-import type { ConversationExchange, DataSource, QueryLogEntry } from '@quarry/persistence';
+import type { QueryTrace } from '@quarry/contracts';
+import { type ConversationExchange, type DataSource, type QueryLogEntry, QueryTraceRepository } from '@quarry/persistence';
 
-/** What the agent records of one answered question: the conversation exchange and the query-log row. */
+/** What the agent records of one answered question: the conversation exchange, the query-log row and the audit trail. */
 export interface ExchangeRecord {
   exchange: ConversationExchange;
   log: QueryLogEntry;
+  /**
+   * The query's audit trail (GET /api/queries/{queryId}/trace), written in the exchange's
+   * transaction under the exchange's tenant and conversation, never the trace's own; stored once
+   * per queryId (a redelivery writes nothing twice). Left out of an exchange that is refused.
+   */
+  trace?: QueryTrace;
 }
 
 /**
- * Writes many exchanges and query-log rows in one transaction of five statements, whatever their
- * number: the conversations some of them start (claimed only within their tenant, exactly as
+ * Writes many exchanges and query-log rows in one transaction of at most six statements, whatever
+ * their number: the conversations some of them start (claimed only within their tenant, exactly as
  * ConversationRepository.appendExchange does for one), the conversations the others continue
- * (touched only when they are the tenant's), both messages of every exchange whose conversation was
- * claimed, and every query-log row.
+ * (touched only when they are the tenant's), both messages and the trace of every exchange whose
+ * conversation was claimed, and every query-log row.
  *
  * Message order: an exchange's two messages share a timestamp (the question sorts first, as
  * ConversationRepository.messages reads them), and exchanges of one batch are a microsecond apart
@@ -19,8 +26,11 @@ export interface ExchangeRecord {
  */
 export class ExchangeWriter {
   private readonly knownTenants = new Set<string>();
+  private readonly traces: QueryTraceRepository;
 
-  constructor(private readonly dataSource: DataSource) {}
+  constructor(private readonly dataSource: DataSource) {
+    this.traces = new QueryTraceRepository(dataSource);
+  }
 
   /** Writes the batch; resolves with the exchanges refused because their conversation is not the tenant's. */
   async write(batch: readonly ExchangeRecord[]): Promise<ExchangeRecord[]> {
@@ -80,6 +90,8 @@ export class ExchangeWriter {
            FROM unnest($1::text[], $2::uuid[], $3::text[], $4::text[], $5::text[], $6::int[]) AS v(t, c, r, m, ci, o)`,
           [columns.tenant, columns.conversation, columns.role, columns.content, columns.citations, columns.ordinal],
         );
+        const traces = accepted.flatMap(({ record: { exchange, trace } }) => (trace ? [{ tenantId: exchange.tenantId, conversationId: exchange.conversationId, trace }] : []));
+        await this.traces.insertMany(traces, manager);
       }
 
       const logs = batch.map((record) => record.log);

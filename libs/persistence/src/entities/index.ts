@@ -9,6 +9,7 @@ import { IndexChangeEntity } from './index-change.entity';
 import { MessageEntity } from './message.entity';
 import { ProcessingJobEntity } from './processing-job.entity';
 import { QueryLogEntity } from './query-log.entity';
+import { QueryTraceEntity } from './query-trace.entity';
 import { TenantEntity } from './tenant.entity';
 
 export {
@@ -23,6 +24,7 @@ export {
   MessageEntity,
   ProcessingJobEntity,
   QueryLogEntity,
+  QueryTraceEntity,
   TenantEntity,
 };
 
@@ -38,5 +40,6 @@ export const ALL_ENTITIES = [
   ConversationEntity,
   MessageEntity,
   QueryLogEntity,
+  QueryTraceEntity,
   ApiKeyEntity,
 ];
