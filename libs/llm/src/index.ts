@@ -11,11 +11,15 @@ export {
   DEFAULT_ANSWER_MAX_TOKENS,
   DEFAULT_LLM_TIMEOUT_MS,
   type OpenAiChatGeneratorOptions,
+  type ChatUsage,
+  type ChatUsageListener,
 } from './openai-chat-generator';
+export { UNTRUSTED_DATA_RULE, formatPassages, neutraliseMarkup, quoteAsData, quoteAttribute } from './quoted-data';
 export { GROUNDED_ANSWER_SYSTEM_PROMPT, buildGroundedAnswerMessages, type ChatMessage } from './chat-prompt';
 export { parseCitedPassageIndexes } from './citations';
-export { LlmEndpointError } from './endpoint-error';
-export { OPENAI_DEFAULT_BASE_URL, type OpenAiEndpointOptions } from './openai-client';
+export { splitIntoSentences, truncateAtWord } from './sentences';
+export { LlmEndpointError, toEndpointError, type EndpointErrorContext } from './endpoint-error';
+export { OPENAI_DEFAULT_BASE_URL, createOpenAiClient, trimTrailingSlashes, type OpenAiEndpointOptions } from './openai-client';
 export {
   createEmbedder,
   createAnswerGenerator,

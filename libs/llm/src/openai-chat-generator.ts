@@ -19,7 +19,25 @@ export interface OpenAiChatGeneratorOptions extends OpenAiEndpointOptions {
   cache?: CompletionCache;
   /** Reuse cached completions even when the temperature is above 0 (default: deterministic requests only). */
   cacheNonDeterministic?: boolean;
+  /** Told of every completion the model made (not of cache hits), e.g. for token metrics. */
+  onUsage?: ChatUsageListener;
+  /**
+   * Ask for the usage at the end of a stream (`stream_options.include_usage`, default true). Turn it
+   * off for a server that refuses the option; streams then report no token counts.
+   */
+  streamUsage?: boolean;
 }
+
+/** Tokens and time of one chat completion. */
+export interface ChatUsage {
+  model: string;
+  promptTokens: number;
+  completionTokens: number;
+  durationMs: number;
+  /** False when the server sent no usage (the counts are then 0, not measured). */
+  reported: boolean;
+}
+export type ChatUsageListener = (usage: ChatUsage) => void;
 
 /** Grounded answers from any server that speaks OpenAI's `POST /chat/completions`. */
 export class OpenAiChatGenerator implements AnswerGenerator {
@@ -29,6 +47,8 @@ export class OpenAiChatGenerator implements AnswerGenerator {
   private readonly temperature: number;
   private readonly errorContext: EndpointErrorContext;
   private readonly cache: CompletionCache | undefined;
+  private readonly onUsage: ChatUsageListener | undefined;
+  private readonly streamUsage: boolean;
 
   constructor(options: OpenAiChatGeneratorOptions) {
     const timeoutMs = options.timeoutMs ?? DEFAULT_LLM_TIMEOUT_MS;
@@ -36,6 +56,8 @@ export class OpenAiChatGenerator implements AnswerGenerator {
     this.maxTokens = options.maxTokens ?? DEFAULT_ANSWER_MAX_TOKENS;
     this.temperature = options.temperature ?? 0;
     this.client = createOpenAiClient({ ...options, timeoutMs });
+    this.onUsage = options.onUsage;
+    this.streamUsage = options.streamUsage ?? true;
     this.cache = options.cache && (this.temperature === 0 || options.cacheNonDeterministic) ? options.cache : undefined;
     this.errorContext = {
       baseUrl: trimTrailingSlashes(options.baseUrl),
@@ -45,15 +67,16 @@ export class OpenAiChatGenerator implements AnswerGenerator {
     };
   }
 
-  async generate(question: string, passages: Passage[], signal?: AbortSignal): Promise<GeneratedAnswer> {
+  /** `onUsage` is told of this call's completion (none when the cache answers), besides the constructor's listener. */
+  async generate(question: string, passages: Passage[], signal?: AbortSignal, onUsage?: ChatUsageListener): Promise<GeneratedAnswer> {
     if (passages.length === 0) return { answer: NO_ANSWER_TEXT, citedPassageIndexes: [], model: this.model };
     const request = this.request(question, passages);
-    const answer = (await this.cached(request)) ?? (await this.complete(request, signal));
+    const answer = (await this.cached(request)) ?? (await this.complete(request, signal, onUsage));
     if (answer === '') return { answer: NO_ANSWER_TEXT, citedPassageIndexes: [], model: this.model };
     return { answer, citedPassageIndexes: citedIn(answer, passages), model: this.model };
   }
 
-  private async complete(request: OpenAI.ChatCompletionCreateParamsNonStreaming, signal?: AbortSignal): Promise<string> {
+  private async complete(request: OpenAI.ChatCompletionCreateParamsNonStreaming, signal?: AbortSignal, onUsage?: ChatUsageListener): Promise<string> {
     let completion: OpenAI.ChatCompletion;
     const startedAt = performance.now();
     try {
@@ -61,13 +84,15 @@ export class OpenAiChatGenerator implements AnswerGenerator {
     } catch (error) {
       throw toEndpointError(error, { ...this.errorContext, elapsedMs: performance.now() - startedAt });
     }
+    this.report(completion.usage, startedAt, onUsage);
     const answer = completion.choices[0]?.message.content?.trim() ?? '';
     // Only a completion that ended by itself is kept: one cut off by max_tokens or a filter is not the answer.
     if (answer !== '' && completion.choices[0]?.finish_reason === 'stop') await this.keep(request, answer);
     return answer;
   }
 
-  async *stream(question: string, passages: Passage[], signal?: AbortSignal): AsyncIterable<string> {
+  /** `onUsage` is told of the stream's usage once it ended (none when the cache answers). */
+  async *stream(question: string, passages: Passage[], signal?: AbortSignal, onUsage?: ChatUsageListener): AsyncIterable<string> {
     if (passages.length === 0) {
       yield NO_ANSWER_TEXT;
       return;
@@ -81,9 +106,16 @@ export class OpenAiChatGenerator implements AnswerGenerator {
     const startedAt = performance.now();
     let text = '';
     let finished = false;
+    let usage: OpenAI.CompletionUsage | undefined;
     try {
-      const chunks = await this.client.chat.completions.create({ ...request, stream: true }, { signal });
+      // stream_options is not part of the request the cache keys: a streamed and a whole answer are the same answer.
+      const chunks = await this.client.chat.completions.create(
+        { ...request, stream: true, ...(this.streamUsage ? { stream_options: { include_usage: true } } : {}) },
+        { signal },
+      );
       for await (const chunk of chunks) {
+        // With include_usage the counts come in a last chunk without choices.
+        if (chunk.usage) usage = chunk.usage;
         const delta = chunk.choices[0]?.delta?.content;
         if (chunk.choices[0]?.finish_reason === 'stop') finished = true;
         if (delta) {
@@ -94,7 +126,26 @@ export class OpenAiChatGenerator implements AnswerGenerator {
     } catch (error) {
       throw toEndpointError(error, { ...this.errorContext, elapsedMs: performance.now() - startedAt });
     }
+    this.report(usage, startedAt, onUsage);
     if (finished && text.trim() !== '') await this.keep(request, text.trim());
+  }
+
+  /** A listener's fault is never the answer's: it is told, and whatever it throws is dropped. */
+  private report(usage: OpenAI.CompletionUsage | undefined, startedAt: number, onUsage: ChatUsageListener | undefined): void {
+    const record: ChatUsage = {
+      model: this.model,
+      promptTokens: usage?.prompt_tokens ?? 0,
+      completionTokens: usage?.completion_tokens ?? 0,
+      durationMs: performance.now() - startedAt,
+      reported: usage !== undefined,
+    };
+    for (const listener of [this.onUsage, onUsage]) {
+      try {
+        listener?.(record);
+      } catch {
+        // ignored on purpose: counting tokens must not fail an answer
+      }
+    }
   }
 
   /** A cache fault is never the answer's: a failing lookup is a miss, a failing write is dropped. */

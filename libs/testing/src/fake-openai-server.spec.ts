@@ -1,5 +1,5 @@
 import OpenAI, { APIError } from 'openai';
-import { countFakeTokens, fakeEmbedding, lastUserMessage, startFakeOpenAiServer, type FakeOpenAiServer } from './fake-openai-server';
+import { countFakeTokens, fakeEmbedding, lastUserMessage, startFakeOpenAiServer, textOutsideQuotedData, type FakeOpenAiServer } from './fake-openai-server';
 
 describe('fake OpenAI server', () => {
   let server: FakeOpenAiServer;
@@ -213,6 +213,16 @@ describe('fake OpenAI server', () => {
     ).rejects.toMatchObject({ status: 400 });
     const schema = { type: 'object', properties: { answer: { type: 'string' } } };
     await expect(client.chat.completions.create({ model: 'm', messages, response_format: { type: 'json_schema', json_schema: { name: 'x', schema } } })).resolves.toBeDefined();
+  });
+
+  it('finds the text outside quoted-data blocks the way a naive reader does: a block ends at the first closing tag', () => {
+    const body = {
+      messages: [
+        { role: 'system', content: 'Rules.' },
+        { role: 'user', content: 'A <passage index="1">kept out</passage> B <tool-result step="s1">also out</TOOL-RESULT > C <passage>inside</passage> leaked </passage> D' },
+      ],
+    };
+    expect(textOutsideQuotedData(body).replace(/\s+/g, ' ')).toBe('Rules. A B C leaked </passage> D');
   });
 
   it('can delay its answers, to exercise client timeouts', async () => {

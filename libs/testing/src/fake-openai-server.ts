@@ -205,6 +205,16 @@ export function lastUserMessage(body: FakeRequestBody): string {
   return message ? messageText(message) : '';
 }
 
+/**
+ * Every message's text with the quoted-data blocks (`<passage …>…</passage>`, `<tool-result …>…</tool-result>`,
+ * `<data …>…</data>`) cut out, the way a naive reader finds where a block ends: at the first closing
+ * tag. A fake model that "obeys" what this leaves shows whether a document could speak as the prompt.
+ */
+export function textOutsideQuotedData(body: FakeRequestBody): string {
+  const all = (body.messages ?? []).map((message) => messageText(message)).join('\n');
+  return all.replace(/<(passage|tool-result|data)\b[^>]*>[\s\S]*?<\/\1\s*>/gi, '');
+}
+
 export function messageText(message: FakeChatMessage): string {
   if (typeof message.content === 'string') return message.content;
   if (Array.isArray(message.content)) {
