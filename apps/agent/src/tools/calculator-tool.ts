@@ -66,9 +66,7 @@ export function createCalculatorTool(): AgentTool<typeof input, typeof output> {
     input,
     output,
     timeoutMs: 1000,
-    async run({ expression, variables = {} }) {
-      return { expression, result: calculate(expression, variables) };
-    },
+    run: ({ expression, variables = {} }) => Promise.resolve({ expression, result: calculate(expression, variables) }),
     summarize: ({ expression, result }) => `${expression} = ${formatNumber(result)}`,
   };
 }
