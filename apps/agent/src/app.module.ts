@@ -11,7 +11,7 @@ import { AnswerCacheWarmer } from './services/answer-cache-warmer';
 import { AnswerService } from './services/answer.service';
 import { LlmResponseCache } from './services/llm-response-cache';
 import { ANSWER_STREAM_RELAY, AnswerStreamRelay } from './streaming/answer-stream-relay';
-import type { QueryExpansion } from './graph/answer-graph';
+import type { QueryExpansion } from './graph/agent-graph';
 import { ANSWER_GENERATOR, CONTEXT_BUDGET, QUERY_EXPANSION } from './tokens';
 
 @Module({
