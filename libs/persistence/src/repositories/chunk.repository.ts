@@ -350,6 +350,14 @@ export class ChunkRepository {
     );
     return rows.map(toChunkForIndex);
   }
+
+  /** One chunk of the tenant's document (the agent's document tool), or null: missing, of another document, or another tenant's. */
+  findInDocument(tenantId: string, documentId: string, chunkId: string): Promise<ChunkEntity | null> {
+    return this.dataSource.getRepository(ChunkEntity).findOne({
+      where: { tenantId, documentId, id: chunkId },
+      select: { id: true, documentId: true, tenantId: true, ordinal: true, text: true, tokenCount: true, provenance: true },
+    });
+  }
 }
 
 function toChunkForIndex(row: ChunkRow): ChunkForIndex {
