@@ -8,10 +8,11 @@ import { JobProgressHub } from './jobs/job-progress-hub';
 import { JobsController } from './jobs/jobs.controller';
 import { JobsService } from './jobs/jobs.service';
 import { StreamQuota } from './jobs/stream-quota';
+import { QueriesModule } from './queries/queries.module';
 import { QueryController } from './query/query.controller';
 
 @Module({
-  imports: [AuthModule, CacheModule, ConversationsModule],
+  imports: [AuthModule, CacheModule, ConversationsModule, QueriesModule],
   controllers: [DocumentsController, JobsController, QueryController],
   providers: [DocumentsService, JobsService, JobProgressHub, StreamQuota],
 })

@@ -4,6 +4,7 @@ import { BatchUploadResult, DocumentDetail, DocumentPage, DocumentView, UploadRe
 import { ErrorBody } from '../http/error.schemas';
 import { JobStreamError, JobView } from '../jobs/jobs.schemas';
 import { QueryReply } from '../query/query.schemas';
+import { QueryTraceView } from '../queries/queries.schemas';
 import { LiveReply, ReadinessReport } from './ops.schemas';
 
 /** The response shapes listed once under components.schemas (by these names) and referenced by the routes. */
@@ -16,6 +17,7 @@ export const COMPONENT_SCHEMAS = {
   JobView,
   JobStreamError,
   QueryReply,
+  QueryTrace: QueryTraceView,
   ApiKeyView,
   CreatedApiKey,
   ApiKeyList,

@@ -16,6 +16,8 @@ import { JSON_BODY_LIMIT_BYTES } from '../http/gateway-http-options';
 import { JOB_STREAM_EVENTS, JobId, JobView } from '../jobs/jobs.schemas';
 import { JobsController } from '../jobs/jobs.controller';
 import { QueryController } from '../query/query.controller';
+import { QueriesController } from '../queries/queries.controller';
+import { QueryId, QueryTraceView, ReportQuery } from '../queries/queries.schemas';
 import { QueryBody, QueryReply } from '../query/query.schemas';
 import { LiveReply, ReadinessReport } from './ops.schemas';
 import type { RouteDoc } from './route-doc';
@@ -162,6 +164,36 @@ export function routeCatalog(limits: CatalogLimits): RouteDoc[] {
         },
       },
       errors: [400, 404, 413, 502],
+    },
+    {
+      handler: [QueriesController, 'trace'],
+      operationId: 'getQueryTrace',
+      tag: 'query',
+      summary: "Get a query's audit trail",
+      description:
+        'What the agent did for the query (`queryId` of its reply), in order and why: nodes, decisions, the plan, each tool call with its input and result, model calls with tokens, evaluations and refinements; ' +
+        'the sources cited and, per answer sentence, the passage that supports it. Written just behind the answer, so a trace may take a moment to show.',
+      pathParams: { id: QueryId },
+      responses: { 200: { description: 'The trace.', json: QueryTraceView } },
+      errors: [400, 404],
+    },
+    {
+      handler: [QueriesController, 'report'],
+      operationId: 'getQueryReport',
+      tag: 'query',
+      summary: "A query's audit report (Markdown or HTML)",
+      description:
+        'The trace as a readable document: question, answer, route, generator, timings and tokens, evaluation scores, the plan and every step, the sources used, and per answer sentence the passage that supports it or a mark that none does. ' +
+        'Markdown by default; HTML with `?format=html` or `Accept: text/html` (every value escaped, served with a Content-Security-Policy that lets nothing load or run).',
+      pathParams: { id: QueryId },
+      query: ReportQuery,
+      responses: {
+        200: {
+          description: 'The report.',
+          content: { 'text/markdown; charset=utf-8': { schema: { type: 'string' } }, 'text/html; charset=utf-8': { schema: { type: 'string' } } },
+        },
+      },
+      errors: [400, 404],
     },
     {
       handler: [ConversationsController, 'list'],
