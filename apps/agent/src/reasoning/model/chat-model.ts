@@ -1,0 +1,64 @@
+import { type EndpointErrorContext, type OpenAiEndpointOptions, createOpenAiClient, toEndpointError, trimTrailingSlashes } from '@quarry/llm';
+import type OpenAI from 'openai';
+import type { ModelCallListener } from '../judgements';
+
+export interface ChatModelOptions extends OpenAiEndpointOptions {
+  model: string;
+  /** 0 by default: judgements should be reproducible. */
+  temperature?: number;
+  /**
+   * How structured outputs are asked for: `json_schema` (the schema enforced by the server: OpenAI,
+   * vLLM, llama.cpp, recent Ollama) or `json_object` (any JSON; for servers without schemas). Either
+   * way the schema is also written in the prompt and the reply is validated by zod.
+   */
+  structuredOutput?: 'json_schema' | 'json_object';
+}
+
+/** One call's bookkeeping: what it is for (the trace's `purpose`), where its usage goes, when to stop. */
+export interface ModelCall {
+  purpose: string;
+  signal: AbortSignal;
+  onModelCall: ModelCallListener;
+}
+
+/**
+ * The chat model the judgements share: one `openai` client, endpoint errors translated to
+ * LlmEndpointError (no key, no upstream secrets), and every completion's tokens and duration told
+ * to the query's listener, so the trace and the token metrics see each call, repairs included.
+ */
+export class ChatModel {
+  readonly model: string;
+  readonly temperature: number;
+  readonly structuredOutput: 'json_schema' | 'json_object';
+  private readonly client: OpenAI;
+  private readonly errorContext: EndpointErrorContext;
+
+  constructor(options: ChatModelOptions) {
+    this.model = options.model;
+    this.temperature = options.temperature ?? 0;
+    this.structuredOutput = options.structuredOutput ?? 'json_schema';
+    this.client = createOpenAiClient(options);
+    this.errorContext = { baseUrl: trimTrailingSlashes(options.baseUrl), apiKey: options.apiKey, timeoutMs: options.timeoutMs, operation: `chat completion with model "${options.model}"` };
+  }
+
+  async complete(params: Omit<OpenAI.ChatCompletionCreateParamsNonStreaming, 'model' | 'stream'>, call: ModelCall): Promise<OpenAI.ChatCompletion> {
+    const started = performance.now();
+    let completion: OpenAI.ChatCompletion;
+    try {
+      completion = await this.client.chat.completions.create(
+        { model: this.model, temperature: this.temperature, ...params, stream: false },
+        { signal: call.signal },
+      );
+    } catch (error) {
+      throw toEndpointError(error, { ...this.errorContext, operation: `${call.purpose} (${this.errorContext.operation})`, elapsedMs: performance.now() - started });
+    }
+    call.onModelCall({
+      model: this.model,
+      purpose: call.purpose,
+      promptTokens: completion.usage?.prompt_tokens ?? 0,
+      completionTokens: completion.usage?.completion_tokens ?? 0,
+      durationMs: performance.now() - started,
+    });
+    return completion;
+  }
+}
