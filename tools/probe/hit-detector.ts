@@ -38,6 +38,8 @@ export const ATTACK_STATUSES: Record<AttackKind, readonly number[]> = {
   'upload-batch': [202],
   'create-key': [201],
   'cache-stats': [200],
+  'get-query-trace': [404],
+  'get-query-report': [404],
 };
 
 export const CONTROL_STATUSES: Record<ControlKind, readonly number[]> = {

@@ -21,6 +21,8 @@ export const ATTACK_KINDS = [
   'upload-batch',
   'create-key',
   'cache-stats',
+  'get-query-trace',
+  'get-query-report',
 ] as const;
 export type AttackKind = (typeof ATTACK_KINDS)[number];
 
@@ -43,6 +45,8 @@ export const ROUTES_OF: Record<AttackKind | ControlKind, RouteKey[]> = {
   'upload-batch': ['POST /api/documents/batch'],
   'create-key': ['POST /api/keys'],
   'cache-stats': ['GET /api/admin/cache/stats'],
+  'get-query-trace': ['GET /api/queries/{id}/trace'],
+  'get-query-report': ['GET /api/queries/{id}/report'],
   'key-cycle': ['POST /api/keys', 'DELETE /api/keys/{id}'],
 };
 
@@ -65,6 +69,8 @@ export const ATTACK_WEIGHTS: Record<AttackKind, number> = {
   'upload-batch': 2,
   'create-key': 5,
   'cache-stats': 5,
+  'get-query-trace': 40,
+  'get-query-report': 30,
 };
 export const CONTROL_WEIGHTS: Record<ControlKind, number> = {
   'get-document': 40,

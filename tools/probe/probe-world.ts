@@ -39,6 +39,8 @@ export interface TenantWorld {
   conversations: string[];
   /** The one conversation the tenant's own controls continue. */
   controlConversation: string;
+  /** The query ids of the tenant's seeded questions (their traces and reports are attack targets). */
+  queries: string[];
   /** Every document id of the tenant, uploads during the run included (citations must be among them). */
   ownDocuments: Set<string>;
   /** Hashes of other tenants' bytes this tenant uploaded itself (its own copies carry them). */
@@ -60,6 +62,7 @@ export function newWorld(index: number): TenantWorld {
     documents: [],
     conversations: [],
     controlConversation: '',
+    queries: [],
     ownDocuments: new Set(),
     held: new Set(),
     writes: { documents: 0, document_contents: 0, api_keys: 0, conversations: 0, messages: 0, query_log: 0, continuations: 0 },

@@ -14,7 +14,7 @@
  * are compared before and after; its own requests account for every new row). Exit 1 on any hit,
  * failed control, or /api route the probe does not attack.
  */
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { rm } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { type ServiceStack, type StackKeyRole, startIsolatedStack, waitFor } from '@quarry/testing';
@@ -132,7 +132,9 @@ class Probe {
   private async ask(world: TenantWorld, question: string, extra: Record<string, unknown> = {}): Promise<{ conversationId: string; citations: unknown[] }> {
     const reply = await this.send(world, { route: 'POST /api/query', json: { question, ...extra }, role: 'read' });
     if (reply.status !== 200) throw new Error(`seeding ${world.id}: question answered ${reply.status} ${reply.body}`);
-    return JSON.parse(reply.body) as { conversationId: string; citations: unknown[] };
+    const answer = JSON.parse(reply.body) as { conversationId: string; citations: unknown[]; queryId?: string };
+    if (answer.queryId) world.queries.push(answer.queryId);
+    return answer;
   }
 
   private async seedLive(world: TenantWorld): Promise<void> {
@@ -274,6 +276,16 @@ class Probe {
       case 'create-key':
         sent = { route: 'POST /api/keys', json: { name: `made ${actor.marker}`, role: 'read' }, role: 'admin' };
         break;
+      case 'get-query-trace':
+      case 'get-query-report': {
+        // The target's own query ids (an unknown one if its replies named none).
+        const id = target.queries.length > 0 ? this.pick(target.queries, pick) : randomUUID();
+        sent =
+          kind === 'get-query-trace'
+            ? { route: 'GET /api/queries/{id}/trace', params: { id }, role: anyRole }
+            : { route: 'GET /api/queries/{id}/report', params: { id }, query: this.pick(['format=html', 'format=markdown', ''], pick >> 2) || undefined, role: anyRole };
+        break;
+      }
     }
     const exchange = await this.send(actor, { ...sent, headers });
     this.attacks++;

@@ -36,6 +36,7 @@ interface QueryReply {
   answer: string;
   citations: Citation[];
   conversationId: string;
+  queryId?: string;
 }
 
 describe('no cross-tenant path (issue 9)', () => {
@@ -59,6 +60,8 @@ describe('no cross-tenant path (issue 9)', () => {
   const attackerSecret = marker('gx');
   const documents = {} as Record<DocumentState, VictimDocument>;
   let conversationId: string;
+  /** The victim's queries, whose audit trails the attacker must not read. */
+  const queryIds: string[] = [];
   let victimKeyIds: string[];
   let apiCreatedKey: string;
   let before: TenantSnapshot;
@@ -139,6 +142,10 @@ describe('no cross-tenant path (issue 9)', () => {
     conversationId = answer.conversationId;
     const followUp = await victim.request('POST /api/query', question('And when do unused vacation days expire?', { conversationId }));
     expect({ status: followUp.status, conversationId: (followUp.json as QueryReply).conversationId }).toEqual({ status: 200, conversationId });
+    for (const reply of [answer, followUp.json as QueryReply]) {
+      expect(reply.queryId).toEqual(expect.any(String));
+      queryIds.push(reply.queryId as string);
+    }
     expect((await attacker.request('POST /api/query', question('Where is the rocket fuel stored?'))).status).toBe(200);
 
     const created = await victim.request('POST /api/keys', { json: { name: `ci uploader ${secrets.keyName}`, role: 'write' } });
@@ -168,13 +175,14 @@ describe('no cross-tenant path (issue 9)', () => {
       { timeoutMs: 15_000, intervalMs: 400, description: "the victim's rows to settle" },
     );
     const count = (table: string) => Object.keys(before[table]).length;
-    expect(Object.fromEntries(['documents', 'document_contents', 'conversations', 'messages', 'api_keys', 'query_log'].map((table) => [table, count(table)]))).toEqual({
+    expect(Object.fromEntries(['documents', 'document_contents', 'conversations', 'messages', 'api_keys', 'query_log', 'query_traces'].map((table) => [table, count(table)]))).toEqual({
       documents: 4,
       document_contents: 4,
       conversations: 1,
       messages: 4,
       api_keys: 4,
       query_log: 2,
+      query_traces: 2,
     });
     expect(count('chunks')).toBeGreaterThan(0);
     expect(count('processing_jobs')).toBeGreaterThan(0);
@@ -218,6 +226,22 @@ describe('no cross-tenant path (issue 9)', () => {
     const named = await log.attack(attacker, 'POST /api/query', { ...ask(conversationId), headers: { 'x-tenant-id': VICTIM } });
     expect(named.status).toBe(404);
     expectNothingOfVictim(named);
+  });
+
+  it("reads none of the victim's query traces or audit reports", async () => {
+    for (const id of queryIds) {
+      const unknown = randomUUID();
+      for (const [route, query] of [
+        ['GET /api/queries/{id}/trace', undefined],
+        ['GET /api/queries/{id}/report', undefined],
+        ['GET /api/queries/{id}/report', 'format=html'],
+      ] as const) {
+        await expectLikeUnknown(route, { params: { id }, query }, { params: { id: unknown }, query }, { aimed: [id], unknown: [unknown] });
+        const named = await log.attack(attacker, route, { params: { id }, query, headers: { 'x-tenant-id': VICTIM, accept: 'text/html' } });
+        expect({ route, status: named.status }).toEqual({ route, status: 404 });
+        expectNothingOfVictim(named);
+      }
+    }
   });
 
   it("finds none of the victim's passages, whatever the filters name", async () => {
@@ -332,6 +356,13 @@ describe('no cross-tenant path (issue 9)', () => {
       expect((listed.json as { total: number }).total).toBe(4);
     }
     for (const id of attackerCopies) expect((await victim.request('GET /api/documents/{id}', { params: { id } })).status).toBe(404);
+    for (const id of queryIds) {
+      const trace = await victim.request('GET /api/queries/{id}/trace', { params: { id } });
+      expect({ status: trace.status, queryId: (trace.json as { queryId: string }).queryId, conversationId: (trace.json as { conversationId: string }).conversationId }).toEqual({ status: 200, queryId: id, conversationId });
+      const report = await victim.request('GET /api/queries/{id}/report', { params: { id }, query: 'format=html' });
+      expect({ status: report.status, html: report.contentType?.startsWith('text/html') }).toEqual({ status: 200, html: true });
+      expect(report.text).toContain(documents.indexed.filename);
+    }
     const detail = await documentOf(victim, documents.indexed.documentId);
     expect(detail).toMatchObject({ status: 'indexed', chunkCount: before.documents[documents.indexed.documentId].chunk_count });
     const stream = await victim.request('GET /api/jobs/{id}/events', { params: { id: documents.indexed.jobId } });

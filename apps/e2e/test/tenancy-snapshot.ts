@@ -25,6 +25,7 @@ const TENANT_TABLES: Record<string, { key: string[]; select: string }> = {
   messages: { key: ['id'], select: 'SELECT * FROM messages WHERE tenant_id = $1' },
   api_keys: { key: ['id'], select: 'SELECT * FROM api_keys WHERE tenant_id = $1' },
   query_log: { key: ['id'], select: 'SELECT * FROM query_log WHERE tenant_id = $1' },
+  query_traces: { key: ['id'], select: 'SELECT * FROM query_traces WHERE tenant_id = $1' },
 };
 
 export const SNAPSHOT_TABLES = Object.keys(TENANT_TABLES);
