@@ -73,6 +73,8 @@ describe('migration 1764300000000 (tenant on every tenant-owned row) on existing
     // And it can be undone.
     const runner = dataSource.createQueryRunner();
     try {
+      // Later migrations go first, as a revert takes them (query_traces refers to conversations (id, tenant_id)).
+      for (const Later of ALL_MIGRATIONS.slice(upTo + 1).reverse()) await new Later().down(runner);
       await new TenantOwnedRows1764300000000().down(runner);
     } finally {
       await runner.release();
