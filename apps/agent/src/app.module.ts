@@ -3,6 +3,7 @@ import { type AnswerGenerator, ContextPacker, OpenAiQueryRewriter, answerGenerat
 import { TieredCache } from '@quarry/cache';
 import type { Logger } from '@quarry/observability';
 import { LOGGER, SERVICE_CONFIG, ServiceCacheModule } from '@quarry/service-kit';
+import { agentProviders } from './agent-providers';
 import type { AgentConfig } from './config';
 import { AnswerQuestionJob } from './jobs/answer-question.job';
 import { RecordExchangeJob } from './jobs/record-exchange.job';
@@ -18,6 +19,7 @@ import { ANSWER_GENERATOR, CONTEXT_BUDGET, QUERY_EXPANSION } from './tokens';
   imports: [ServiceCacheModule.forService('agent')],
   controllers: [AnswerQuestionJob, RecordExchangeJob, WarmAnswersJob],
   providers: [
+    ...agentProviders,
     AnswerService,
     AnswerCacheWarmer,
     AnswerStreamRelay,

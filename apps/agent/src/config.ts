@@ -1,4 +1,4 @@
-import { answerCacheEnv, cacheEnv, contextEnv, llmEnv, llmResponseCacheEnv, loadConfig, queryVariantsEnv, serviceEnv, serviceHttpEnv } from '@quarry/config';
+import { agentLoopEnv, answerCacheEnv, cacheEnv, contextEnv, llmEnv, llmResponseCacheEnv, loadConfig, queryVariantsEnv, serviceEnv, serviceHttpEnv } from '@quarry/config';
 
 export const agentConfigSchema = serviceEnv
   .extend(serviceHttpEnv(3003).shape)
@@ -8,6 +8,7 @@ export const agentConfigSchema = serviceEnv
   .extend(cacheEnv.shape)
   .extend(answerCacheEnv.shape)
   .extend(llmResponseCacheEnv.shape)
+  .extend(agentLoopEnv.shape)
   .superRefine((env, context) => {
     // Rephrasings come from the chat model; asking for them without one is a configuration mistake.
     if (env.QUERY_VARIANTS > 0 && !(env.LLM_BASE_URL && env.LLM_MODEL)) {

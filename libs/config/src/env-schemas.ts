@@ -201,6 +201,22 @@ export const queryVariantsEnv = z.object({
   QUERY_VARIANTS: z.coerce.number().int().min(0).max(4).default(0),
 });
 
+/** The agent's answer loop: when it refines, and the bounds no answer goes past. */
+export const agentLoopEnv = z.object({
+  /** An answer whose evaluation (overall, 0..1) is below this is refined: re-retrieved or re-planned. */
+  AGENT_REFINE_THRESHOLD: z.coerce.number().min(0).max(1).default(0.45),
+  /** Refine rounds per answer unless the request says (`maxRefinements`); 0 turns the loop off. */
+  AGENT_MAX_REFINEMENTS: z.coerce.number().int().min(0).max(3).default(1),
+  /** Tool calls one answer may make over all its rounds. */
+  AGENT_MAX_TOOL_CALLS: positiveInt(16),
+  /** No refine round starts after this long. */
+  AGENT_TIME_BUDGET_MS: positiveInt(20_000),
+  /** No refine round starts once model calls spent this many tokens. */
+  AGENT_TOKEN_BUDGET: positiveInt(24_000),
+  /** Tokens of conversation history a follow-up is resolved with (older turns compressed, then dropped). */
+  HISTORY_BUDGET_TOKENS: positiveInt(1500),
+});
+
 export const vectorBackendEnv = z.object({
   VECTOR_BACKEND: z.enum(['embedded', 'qdrant']).default('embedded'),
   QDRANT_URL: optionalString,

@@ -5,6 +5,7 @@ import type { ConversationRepository } from '@quarry/persistence';
 import type { DeferredWrites } from './deferred-writes';
 import type { ExchangeLog } from './exchange-log';
 import type { ExchangeRecord } from './exchange-writer';
+import { type ConversationTurn, loadTurns, turnsFromMessages } from '../memory';
 
 /** The one answer for a conversation that is missing or another tenant's: the two look the same. */
 export function conversationNotFound(conversationId: string): DomainError {
@@ -55,6 +56,28 @@ export class ConversationRecords {
     await new Promise((resolve) => setTimeout(resolve, this.options.recheckMs));
     if (this.known(tenantId, conversationId) ?? (await this.stored(tenantId, conversationId))) return;
     throw conversationNotFound(conversationId);
+  }
+
+  /**
+   * The tenant's conversation as turns, oldest first: the stored messages, then the exchanges this
+   * process has not written yet (a follow-up asked right after its answer still sees it). Empty
+   * for another tenant's conversation; while Postgres is unreachable, only the unwritten ones.
+   */
+  async turns(tenantId: string, conversationId: string): Promise<ConversationTurn[]> {
+    let stored: ConversationTurn[] = [];
+    try {
+      stored = await loadTurns(this.conversations, tenantId, conversationId);
+    } catch (error) {
+      if (!outageOf(error)) throw error;
+      this.logger.warn('conversation history not read: the database is unavailable; answering without it', { conversationId });
+    }
+    const unwritten = turnsFromMessages(
+      this.log.unwrittenExchangesOf(tenantId, conversationId).flatMap((exchange) => [
+        { role: 'user' as const, content: exchange.question, citations: [] },
+        { role: 'assistant' as const, content: exchange.answer, citations: exchange.citations },
+      ]),
+    );
+    return [...stored, ...unwritten];
   }
 
   /** Buffers the exchange (its query-log row and its trace, when it has one) to be written behind the reply, in one transaction. */

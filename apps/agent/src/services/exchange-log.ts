@@ -38,6 +38,8 @@ export class ExchangeLog {
   private closed = false;
   /** Conversations started by exchanges not in Postgres yet: id → tenant and how many such exchanges. */
   private readonly unwritten = new Map<string, { tenantId: string; count: number }>();
+  /** Every exchange not in Postgres yet (buffered, being written, or held through an outage), by conversation. */
+  private readonly pendingByConversation = new Map<string, ExchangeRecord[]>();
 
   constructor(private readonly options: ExchangeLogOptions) {}
 
@@ -51,8 +53,14 @@ export class ExchangeLog {
     return this.unwritten.get(conversationId)?.tenantId;
   }
 
+  /** The tenant's exchanges of the conversation that are not in Postgres yet, oldest first (a follow-up's history reads them). */
+  unwrittenExchangesOf(tenantId: string, conversationId: string): ExchangeRecord['exchange'][] {
+    return (this.pendingByConversation.get(conversationId) ?? []).filter((record) => record.exchange.tenantId === tenantId).map((record) => record.exchange);
+  }
+
   record(record: ExchangeRecord): void {
     const { exchange } = record;
+    this.pendingByConversation.set(exchange.conversationId, [...(this.pendingByConversation.get(exchange.conversationId) ?? []), record]);
     if (exchange.startsConversation) {
       const known = this.unwritten.get(exchange.conversationId);
       if (known) known.count++;
@@ -158,7 +166,11 @@ export class ExchangeLog {
   }
 
   private forget(records: readonly ExchangeRecord[]): void {
-    for (const { exchange } of records) {
+    for (const record of records) {
+      const { exchange } = record;
+      const pending = this.pendingByConversation.get(exchange.conversationId)?.filter((other) => other !== record) ?? [];
+      if (pending.length > 0) this.pendingByConversation.set(exchange.conversationId, pending);
+      else this.pendingByConversation.delete(exchange.conversationId);
       if (!exchange.startsConversation) continue;
       const known = this.unwritten.get(exchange.conversationId);
       if (known && --known.count <= 0) this.unwritten.delete(exchange.conversationId);
