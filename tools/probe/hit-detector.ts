@@ -38,6 +38,9 @@ export const ATTACK_STATUSES: Record<AttackKind, readonly number[]> = {
   'upload-batch': [202],
   'create-key': [201],
   'cache-stats': [200],
+  'list-conversations': [200],
+  'get-conversation': [404],
+  'delete-conversation': [404],
   'get-query-trace': [404],
   'get-query-report': [404],
 };
@@ -51,6 +54,8 @@ export const CONTROL_STATUSES: Record<ControlKind, readonly number[]> = {
   'query-documents': [200],
   'query-conversation': [200],
   'key-cycle': [201, 204],
+  'list-conversations': [200],
+  'get-conversation': [200],
 };
 
 /** The other tenants' secrets the body carries and the request did not (an id asked about comes back in a 404). */

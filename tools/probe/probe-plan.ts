@@ -21,12 +21,26 @@ export const ATTACK_KINDS = [
   'upload-batch',
   'create-key',
   'cache-stats',
+  'list-conversations',
+  'get-conversation',
+  'delete-conversation',
   'get-query-trace',
   'get-query-report',
 ] as const;
 export type AttackKind = (typeof ATTACK_KINDS)[number];
 
-export const CONTROL_KINDS = ['get-document', 'get-job', 'job-events', 'list-documents', 'list-keys', 'query-documents', 'query-conversation', 'key-cycle'] as const;
+export const CONTROL_KINDS = [
+  'get-document',
+  'get-job',
+  'job-events',
+  'list-documents',
+  'list-keys',
+  'query-documents',
+  'query-conversation',
+  'key-cycle',
+  'list-conversations',
+  'get-conversation',
+] as const;
 export type ControlKind = (typeof CONTROL_KINDS)[number];
 
 /** The routes each kind sends to (a key cycle creates a key and revokes it). */
@@ -45,6 +59,9 @@ export const ROUTES_OF: Record<AttackKind | ControlKind, RouteKey[]> = {
   'upload-batch': ['POST /api/documents/batch'],
   'create-key': ['POST /api/keys'],
   'cache-stats': ['GET /api/admin/cache/stats'],
+  'list-conversations': ['GET /api/conversations'],
+  'get-conversation': ['GET /api/conversations/{id}'],
+  'delete-conversation': ['DELETE /api/conversations/{id}'],
   'get-query-trace': ['GET /api/queries/{id}/trace'],
   'get-query-report': ['GET /api/queries/{id}/report'],
   'key-cycle': ['POST /api/keys', 'DELETE /api/keys/{id}'],
@@ -69,6 +86,9 @@ export const ATTACK_WEIGHTS: Record<AttackKind, number> = {
   'upload-batch': 2,
   'create-key': 5,
   'cache-stats': 5,
+  'list-conversations': 20,
+  'get-conversation': 60,
+  'delete-conversation': 50,
   'get-query-trace': 40,
   'get-query-report': 30,
 };
@@ -81,6 +101,8 @@ export const CONTROL_WEIGHTS: Record<ControlKind, number> = {
   'query-documents': 7,
   'query-conversation': 5,
   'key-cycle': 4,
+  'list-conversations': 6,
+  'get-conversation': 8,
 };
 
 export type PlannedRequest =

@@ -276,6 +276,16 @@ class Probe {
       case 'create-key':
         sent = { route: 'POST /api/keys', json: { name: `made ${actor.marker}`, role: 'read' }, role: 'admin' };
         break;
+      case 'list-conversations':
+        // The actor's own conversations only: no other tenant's id or title may appear.
+        sent = { route: 'GET /api/conversations', query: this.pick(['limit=200', 'offset=1&limit=2', ''], pick >> 2) || undefined, role: anyRole };
+        break;
+      case 'get-conversation':
+        sent = { route: 'GET /api/conversations/{id}', params: { id: this.pick(target.conversations, pick) }, role: anyRole };
+        break;
+      case 'delete-conversation':
+        sent = { route: 'DELETE /api/conversations/{id}', params: { id: this.pick(target.conversations, pick) }, role: writer };
+        break;
       case 'get-query-trace':
       case 'get-query-report': {
         // The target's own query ids (an unknown one if its replies named none).
@@ -340,6 +350,12 @@ class Probe {
         this.account('query-conversation', actor, exchange, true);
         break;
       }
+      case 'list-conversations':
+        await run({ route: 'GET /api/conversations', query: 'limit=200', role: anyRole }, [actor.controlConversation, actor.marker]);
+        break;
+      case 'get-conversation':
+        await run({ route: 'GET /api/conversations/{id}', params: { id: actor.controlConversation }, role: anyRole }, [actor.marker]);
+        break;
       case 'key-cycle': {
         const created = await run({ route: 'POST /api/keys', json: { name: `cycled ${actor.marker}`, role: 'read' }, role: 'admin' }, [`cycled ${actor.marker}`]);
         actor.writes.api_keys++;

@@ -244,6 +244,23 @@ describe('no cross-tenant path (issue 9)', () => {
     }
   });
 
+  it("reads, deletes and lists none of the victim's conversations", async () => {
+    const unknown = randomUUID();
+    for (const route of ['GET /api/conversations/{id}', 'DELETE /api/conversations/{id}'] as const) {
+      await expectLikeUnknown(route, { params: { id: conversationId } }, { params: { id: unknown } }, { aimed: [conversationId], unknown: [unknown] });
+      const named = await log.attack(attacker, route, { params: { id: conversationId }, headers: { 'x-tenant-id': VICTIM } });
+      expect({ route, status: named.status }).toEqual({ route, status: 404 });
+      expectNothingOfVictim(named);
+    }
+    for (const query of ['limit=200', 'offset=0&limit=1', undefined]) {
+      const listed = await log.attack(attacker, 'GET /api/conversations', { query, headers: { 'x-tenant-id': VICTIM } });
+      expect({ query, status: listed.status }).toEqual({ query, status: 200 });
+      expectNothingOfVictim(listed);
+      // Its own conversation (the rocket question) is there: the list is not simply empty.
+      expect((listed.json as { total: number }).total).toBeGreaterThan(0);
+    }
+  });
+
   it("finds none of the victim's passages, whatever the filters name", async () => {
     const vacation = 'How many days of paid vacation does an employee get? What is the codeword?';
     const comparable = (reply: Reply) => {
@@ -385,6 +402,16 @@ describe('no cross-tenant path (issue 9)', () => {
       { timeoutMs: 5000, intervalMs: 50, description: "the victim's exchange to be written" },
     );
     expect(changed).toEqual(expect.arrayContaining([expect.stringMatching(/^messages .*: added$/), expect.stringMatching(/^query_log .*: added$/)]));
+
+    // Its conversation, read back with every exchange, then deleted: it cannot be continued.
+    const listed = (await victim.request('GET /api/conversations')).json as { items: Array<{ id: string; messageCount: number }> };
+    expect(listed.items).toEqual([expect.objectContaining({ id: conversationId, messageCount: 6 })]);
+    const read = (await victim.request('GET /api/conversations/{id}', { params: { id: conversationId } })).json as { messages: Array<{ role: string; citations: Citation[] }> };
+    expect(read.messages.map((message) => message.role)).toEqual(['user', 'assistant', 'user', 'assistant', 'user', 'assistant']);
+    expect(read.messages[1].citations[0].documentId).toBe(documents.indexed.documentId);
+    expect((await victim.request('DELETE /api/conversations/{id}', { params: { id: conversationId } })).status).toBe(204);
+    expect((await victim.request('GET /api/conversations/{id}', { params: { id: conversationId } })).status).toBe(404);
+    expect((await victim.request('POST /api/query', question('And how many of them can be carried over?', { conversationId }))).status).toBe(404);
 
     // Ingestion back: the victim's queued document is indexed, and so are the attacker's copies,
     // each tenant finding only its own.
