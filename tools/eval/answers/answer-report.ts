@@ -21,7 +21,8 @@ const counts = (map: Map<string, number>) => [...map.entries()].map(([key, value
 
 function cells(column: ReportColumn): string[] {
   const s = column.summary;
-  if (!s) return [`${NOT_REPORTED} (refused: ${(column.unsupported ?? 'not run').slice(0, 60)})`, ...Array<string>(9).fill(NOT_REPORTED)];
+  // The refusal itself is printed under the table: a cell holds only that there are no figures.
+  if (!s) return [`${NOT_REPORTED} (${column.unsupported === undefined ? 'not run' : 'request refused'})`, ...Array<string>(9).fill(NOT_REPORTED)];
   return [
     `${s.answered} / ${s.failed}`,
     fixed(s.citationPrecision),

@@ -15,7 +15,7 @@ import { startIsolatedStack } from '@quarry/testing';
 import { loadBeirDataset } from '../beir-dataset';
 import { ingestThroughPipeline } from '../pipeline-eval';
 import { METRIC_DEFINITIONS, formatAnswerTable, refinePrecisionCheck } from './answer-report';
-import { type AnswerSummary, summarizeAnswers } from './answer-metrics';
+import { type AnswerSummary, relevantDocuments, scoreCitations, summarizeAnswers } from './answer-metrics';
 import { runVariants } from './answer-runner';
 import { type AnswerVariant, askGateway } from './ask-gateway';
 
@@ -120,7 +120,24 @@ async function main(): Promise<number> {
     }
     if (values.json) {
       const plain = (summary: AnswerSummary | undefined) => summary && { ...summary, routes: Object.fromEntries(summary.routes), refinements: Object.fromEntries(summary.refinements) };
-      const out = { dataset: dataset.name, split, queries: queries.length, concurrency, agentEnv: Object.keys(forwarded), ingestSeconds, askSeconds, variants: runs.map((run, index) => ({ name: run.variant.name, body: run.variant.body, unsupported: run.unsupported, summary: plain(summaries[index]) })) };
+      const out = {
+        dataset: dataset.name,
+        split,
+        queries: queries.length,
+        concurrency,
+        agentEnv: Object.keys(forwarded),
+        ingestSeconds,
+        askSeconds,
+        variants: runs.map((run, index) => ({
+          name: run.variant.name,
+          body: run.variant.body,
+          unsupported: run.unsupported,
+          summary: plain(summaries[index]),
+          // Per query, so two runs (or two variants) can be compared answer by answer.
+          answers: run.observations.map((observation) => ({ ...observation, ...scoreCitations(observation.citedDocuments, relevantDocuments(dataset.qrels.get(observation.queryId))) })),
+          failures: run.failures,
+        })),
+      };
       writeFileSync(values.json, `${JSON.stringify(out, null, 2)}\n`);
     }
   } finally {
