@@ -1,4 +1,4 @@
-import { type EndpointErrorContext, type OpenAiEndpointOptions, createOpenAiClient, toEndpointError, trimTrailingSlashes } from '@quarry/llm';
+import { DEFAULT_LLM_TIMEOUT_MS, type EndpointErrorContext, type OpenAiEndpointOptions, createOpenAiClient, toEndpointError, trimTrailingSlashes } from '@quarry/llm';
 import type OpenAI from 'openai';
 import type { ModelCallListener } from '../judgements';
 
@@ -37,8 +37,10 @@ export class ChatModel {
     this.model = options.model;
     this.temperature = options.temperature ?? 0;
     this.structuredOutput = options.structuredOutput ?? 'json_schema';
-    this.client = createOpenAiClient(options);
-    this.errorContext = { baseUrl: trimTrailingSlashes(options.baseUrl), apiKey: options.apiKey, timeoutMs: options.timeoutMs, operation: `chat completion with model "${options.model}"` };
+    // The client's own default is ten minutes: a judgement that waits that long is worse than its fallback.
+    const timeoutMs = options.timeoutMs ?? DEFAULT_LLM_TIMEOUT_MS;
+    this.client = createOpenAiClient({ ...options, timeoutMs });
+    this.errorContext = { baseUrl: trimTrailingSlashes(options.baseUrl), apiKey: options.apiKey, timeoutMs, operation: `chat completion with model "${options.model}"` };
   }
 
   async complete(params: Omit<OpenAI.ChatCompletionCreateParamsNonStreaming, 'model' | 'stream'>, call: ModelCall): Promise<OpenAI.ChatCompletion> {
@@ -52,13 +54,40 @@ export class ChatModel {
     } catch (error) {
       throw toEndpointError(error, { ...this.errorContext, operation: `${call.purpose} (${this.errorContext.operation})`, elapsedMs: performance.now() - started });
     }
+    this.report(call, completion.usage, started);
+    return completion;
+  }
+
+  /**
+   * The reply's text as deltas, the usage asked for at the end of the stream
+   * (`stream_options.include_usage`) and reported once the stream ended.
+   */
+  async *stream(params: Omit<OpenAI.ChatCompletionCreateParamsStreaming, 'model' | 'stream' | 'stream_options'>, call: ModelCall): AsyncIterable<string> {
+    const started = performance.now();
+    let usage: OpenAI.CompletionUsage | undefined;
+    try {
+      const chunks = await this.client.chat.completions.create(
+        { model: this.model, temperature: this.temperature, ...params, stream: true, stream_options: { include_usage: true } },
+        { signal: call.signal },
+      );
+      for await (const chunk of chunks) {
+        if (chunk.usage) usage = chunk.usage;
+        const delta = chunk.choices[0]?.delta?.content;
+        if (delta) yield delta;
+      }
+    } catch (error) {
+      throw toEndpointError(error, { ...this.errorContext, operation: `${call.purpose} (${this.errorContext.operation})`, elapsedMs: performance.now() - started });
+    }
+    this.report(call, usage, started);
+  }
+
+  private report(call: ModelCall, usage: OpenAI.CompletionUsage | undefined, started: number): void {
     call.onModelCall({
       model: this.model,
       purpose: call.purpose,
-      promptTokens: completion.usage?.prompt_tokens ?? 0,
-      completionTokens: completion.usage?.completion_tokens ?? 0,
+      promptTokens: usage?.prompt_tokens ?? 0,
+      completionTokens: usage?.completion_tokens ?? 0,
       durationMs: performance.now() - started,
     });
-    return completion;
   }
 }

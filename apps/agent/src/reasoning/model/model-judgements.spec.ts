@@ -131,6 +131,26 @@ describe('model judgements against an OpenAI-compatible server', () => {
       expect(fallbacks).toEqual([expect.objectContaining({ judgement: 'synthesize', fallback: 'rules synthesizer', cause: 'invalid-output' })]);
     });
 
+    it('streams the answer as deltas, with the usage asked for at the end of the stream and reported', async () => {
+      server.setReply('Acme has 250 more employees [1, 2].');
+      const synthesizer = new ModelSynthesizer({ chat, fallback: local.synthesizer, onFallback });
+      const deltas: string[] = [];
+      for await (const delta of synthesizer.stream('q', ANALYSIS, results, PASSAGES, context())) deltas.push(delta);
+      expect(deltas.length).toBeGreaterThan(3);
+      expect(deltas.join('')).toBe('Acme has 250 more employees [1, 2].');
+      expect(server.requests[0].body).toMatchObject({ stream: true, stream_options: { include_usage: true } });
+      expect(lastUserMessage(server.requests[0].body)).toContain('<tool-result step="s2" tool="calculator"');
+      expect(calls).toEqual([expect.objectContaining({ purpose: 'synthesize', completionTokens: 7 })]);
+    });
+
+    it('streams the local answer whole when the model fails before its first delta', async () => {
+      server.setFailure({ status: 500 });
+      const deltas: string[] = [];
+      for await (const delta of new ModelSynthesizer({ chat, fallback: local.synthesizer, onFallback }).stream('q', ANALYSIS, results, PASSAGES, context())) deltas.push(delta);
+      expect(deltas).toEqual([LOCAL_ANSWER.answer]);
+      expect(fallbacks).toEqual([expect.objectContaining({ judgement: 'synthesize', cause: 'endpoint' })]);
+    });
+
     it('does not ask the model when nothing was found', async () => {
       const answer = await new ModelSynthesizer({ chat, fallback: local.synthesizer }).synthesize('q', ANALYSIS, [], [], context());
       expect(answer.answer).toBe(NO_ANSWER_TEXT);

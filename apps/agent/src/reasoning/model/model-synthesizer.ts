@@ -47,12 +47,45 @@ export class ModelSynthesizer implements Synthesizer {
     );
   }
 
-  private async write(chat: ChatModel, question: string, toolResults: StepResult[], passages: Passage[], context: JudgementContext): Promise<GeneratedAnswer> {
-    const messages: OpenAI.ChatCompletionMessageParam[] = [
+  /**
+   * The answer as text deltas, for a streamed reply (concatenated, they are the answer; citations
+   * are the caller's to parse, as with AnswerGenerator.stream). Tokens already sent cannot be
+   * repaired, so there is no repair: when the model fails before its first delta the local
+   * synthesizer's answer is yielded whole instead; a failure after it is thrown.
+   */
+  async *stream(question: string, analysis: QuestionAnalysis, results: StepResult[], passages: Passage[], context: JudgementContext): AsyncIterable<string> {
+    const { chat, fallback, onFallback } = this.options;
+    const toolResults = results.filter((result) => result.step.tool !== 'search');
+    if (passages.length === 0 && toolResults.length === 0 && analysis.needsRetrieval) {
+      yield NO_ANSWER_TEXT;
+      return;
+    }
+    const deltas = chat.stream({ messages: this.messages(question, toolResults, passages, context), max_tokens: this.options.maxTokens ?? 700 }, { purpose: 'synthesize', signal: context.signal, onModelCall: context.onModelCall });
+    let started = false;
+    try {
+      for await (const delta of deltas) {
+        started = true;
+        yield delta;
+      }
+    } catch (error) {
+      if (started) throw error;
+      const local = await withFallback('synthesize', { chat, fallbackName: `${fallback.name} synthesizer`, onFallback, signal: context.signal }, () => Promise.reject(error instanceof Error ? error : new Error(String(error))), () =>
+        fallback.synthesize(question, analysis, results, passages, context),
+      );
+      yield local.answer;
+    }
+  }
+
+  private messages(question: string, toolResults: StepResult[], passages: Passage[], context: JudgementContext): OpenAI.ChatCompletionMessageParam[] {
+    return [
       { role: 'system', content: SYNTHESIZE_SYSTEM_PROMPT },
       ...historyMessages(context.history),
       { role: 'user', content: answerRequest(question, toolResults, passages) },
     ];
+  }
+
+  private async write(chat: ChatModel, question: string, toolResults: StepResult[], passages: Passage[], context: JudgementContext): Promise<GeneratedAnswer> {
+    const messages = this.messages(question, toolResults, passages, context);
     const ask = (conversation: OpenAI.ChatCompletionMessageParam[], purpose: string) =>
       chat.complete({ messages: conversation, max_tokens: this.options.maxTokens ?? 700 }, { purpose, signal: context.signal, onModelCall: context.onModelCall });
 
