@@ -61,17 +61,23 @@ export function agentNodes(deps: AgentDependencies): Record<AgentNodeName, Agent
     const broadened = (state.round ?? 0) > 0;
     const variants = await rephrasings(state, run, deps.expansion, broadened);
     const topK = broadened ? Math.min(50, state.topK * 2) : state.topK;
+    // A follow-up first searches the documents the previous answer cited; a refinement, everything.
+    const preferred = broadened ? [] : preferredWithin(state);
+    const filters = preferred.length > 0 ? { ...state.filters, documentIds: preferred } : state.filters;
     const atMs = run.trace.elapsedMs();
     const reply = await deps.jobs.request(JobName.SearchChunks, {
       tenantId: state.tenantId,
       query: state.searchQuestion,
       topK,
-      filters: state.filters,
+      filters,
       ...(variants.length ? { variants } : {}),
     });
-    let hits = reply.hits;
-    run.trace.add({ type: 'tool', tool: 'search', input: { query: state.searchQuestion, topK, variants }, outcome: 'ok', summary: `${hits.length} passages`, durationMs: performance.now() - started }, atMs);
-    if (state.preferredDocumentIds?.length) hits = await withPreferred(hits, state, deps.jobs, run, topK);
+    const hits = reply.hits;
+    const where = preferred.length > 0 ? ` in the ${preferred.length} document(s) the previous answer cited` : '';
+    run.trace.add(
+      { type: 'tool', tool: 'search', input: { query: state.searchQuestion, topK, variants, ...(preferred.length > 0 ? { documentIds: preferred } : {}) }, outcome: 'ok', summary: `${hits.length} passages${where}`, durationMs: performance.now() - started },
+      atMs,
+    );
     const retrieved = hits.map((hit, position) => passageOf(hit, position + 1));
     const { passages } = deps.context.packer.pack(retrieved, { budgetTokens: deps.context.budgetTokens, strategy: deps.context.strategy });
     run.emit({ type: 'sources', sources: passages.map((passage) => citationOf(passage, hits)) });
@@ -182,16 +188,11 @@ async function rephrasings(state: AgentStateValue, run: AgentRun, expansion: Que
   }
 }
 
-/** A follow-up also searches the documents the previous turn cited; their best hits go first. */
-async function withPreferred(hits: SearchHit[], state: AgentStateValue, jobs: JobClient, run: AgentRun, topK: number): Promise<SearchHit[]> {
-  const started = performance.now();
-  const atMs = run.trace.elapsedMs();
-  const allowed = state.filters?.documentIds ? state.preferredDocumentIds.filter((id) => state.filters?.documentIds?.includes(id)) : state.preferredDocumentIds;
-  if (allowed.length === 0) return hits;
-  const reply = await jobs.request(JobName.SearchChunks, { tenantId: state.tenantId, query: state.searchQuestion, topK: Math.max(2, Math.ceil(topK / 2)), filters: { ...state.filters, documentIds: allowed } });
-  run.trace.add({ type: 'tool', tool: 'search', input: { query: state.searchQuestion, documentIds: allowed }, outcome: 'ok', summary: `${reply.hits.length} passages in the documents the previous answer cited`, durationMs: performance.now() - started }, atMs);
-  const seen = new Set<string>();
-  return [...reply.hits, ...hits].filter((hit) => !seen.has(hit.chunkId) && seen.add(hit.chunkId)).slice(0, topK);
+/** The documents the previous answer cited, inside the question's own filters. */
+function preferredWithin(state: AgentStateValue): string[] {
+  const preferred = state.preferredDocumentIds ?? [];
+  const allowed = state.filters?.documentIds;
+  return allowed ? preferred.filter((id) => allowed.includes(id)) : preferred;
 }
 
 /** The hits of a plan's searches, one from each search in turn, without duplicates. */
