@@ -71,7 +71,7 @@ export const agentProviders: Provider[] = [
         generator,
         context,
         expansion: expansion ?? undefined,
-        judgements: judgementsFromConfig(config, logger),
+        judgements: judgementsFromConfig(config, logger, tools.names()),
         tools,
         settings,
         onNode: (node, seconds, outcome) => metrics.nodeDuration.observe({ node, outcome }, seconds),

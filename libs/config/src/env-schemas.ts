@@ -203,6 +203,8 @@ export const queryVariantsEnv = z.object({
 
 /** The agent's answer loop: when it refines, and the bounds no answer goes past. */
 export const agentLoopEnv = z.object({
+  /** Who judges questions, plans and answers: `auto` (the chat model when LLM_* are set, else rules) or `local` (always the rules). */
+  AGENT_JUDGEMENTS: z.enum(['auto', 'local']).default('auto'),
   /** An answer whose evaluation (overall, 0..1) is below this is refined: re-retrieved or re-planned. */
   AGENT_REFINE_THRESHOLD: z.coerce.number().min(0).max(1).default(0.45),
   /** Refine rounds per answer unless the request says (`maxRefinements`); 0 turns the loop off. */

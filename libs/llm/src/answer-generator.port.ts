@@ -16,10 +16,22 @@ export interface GeneratedAnswer {
   model: string;
 }
 
+/** Tokens and time of one model call (a generator without a model reports none). */
+export interface ChatUsage {
+  model: string;
+  promptTokens: number;
+  completionTokens: number;
+  durationMs: number;
+  /** False when the server sent no usage (the counts are then 0, not measured). */
+  reported: boolean;
+}
+export type ChatUsageListener = (usage: ChatUsage) => void;
+
 /** Writes an answer to a question using only the given passages, citing them as `[n]`. */
 export interface AnswerGenerator {
   readonly model: string;
-  generate(question: string, passages: Passage[], signal?: AbortSignal): Promise<GeneratedAnswer>;
+  /** `onUsage` is told of the call's tokens when a model answers. */
+  generate(question: string, passages: Passage[], signal?: AbortSignal, onUsage?: ChatUsageListener): Promise<GeneratedAnswer>;
   /** Yields the answer text as deltas; concatenated they form the whole answer. */
-  stream(question: string, passages: Passage[], signal?: AbortSignal): AsyncIterable<string>;
+  stream(question: string, passages: Passage[], signal?: AbortSignal, onUsage?: ChatUsageListener): AsyncIterable<string>;
 }

@@ -1,5 +1,5 @@
 import type OpenAI from 'openai';
-import type { AnswerGenerator, GeneratedAnswer, Passage } from './answer-generator.port';
+import type { AnswerGenerator, ChatUsage, ChatUsageListener, GeneratedAnswer, Passage } from './answer-generator.port';
 import { buildGroundedAnswerMessages } from './chat-prompt';
 import type { CompletionCache, CompletionRequest } from './completion-cache.port';
 import { parseCitedPassageIndexes } from './citations';
@@ -29,15 +29,7 @@ export interface OpenAiChatGeneratorOptions extends OpenAiEndpointOptions {
 }
 
 /** Tokens and time of one chat completion. */
-export interface ChatUsage {
-  model: string;
-  promptTokens: number;
-  completionTokens: number;
-  durationMs: number;
-  /** False when the server sent no usage (the counts are then 0, not measured). */
-  reported: boolean;
-}
-export type ChatUsageListener = (usage: ChatUsage) => void;
+export type { ChatUsage, ChatUsageListener };
 
 /** Grounded answers from any server that speaks OpenAI's `POST /chat/completions`. */
 export class OpenAiChatGenerator implements AnswerGenerator {

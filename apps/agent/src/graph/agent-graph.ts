@@ -88,7 +88,7 @@ export function buildAgentFlow(deps: AgentDependencies): AgentFlow {
   const nodes = agentNodes(deps);
   const graph = buildAgentGraph(nodes);
   const onGraph = (state: Partial<AgentStateValue>, run: AgentRun) =>
-    graph.invoke(state, { configurable: { run }, recursionLimit: MAX_NODE_RUNS + 5, signal: run.signal }) as Promise<AgentStateValue>;
+    graph.invoke(state, { configurable: { run }, recursionLimit: MAX_NODE_RUNS + 5, signal: run.signal });
   return {
     graph,
     async run(input, run, mode) {

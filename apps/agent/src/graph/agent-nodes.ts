@@ -1,6 +1,6 @@
 import type { LangGraphRunnableConfig } from '@langchain/langgraph';
 import { type Citation, JobName, type SearchHit } from '@quarry/contracts';
-import type { AnswerGenerator, GeneratedAnswer, Passage } from '@quarry/llm';
+import type { AnswerGenerator, ChatUsageListener, GeneratedAnswer, Passage } from '@quarry/llm';
 import { parseCitedPassageIndexes } from '@quarry/llm';
 import type { JobClient } from '@quarry/transport';
 import { citationSnippet } from '../services/citation-snippet';
@@ -89,7 +89,10 @@ export function agentNodes(deps: AgentDependencies): Record<AgentNodeName, Agent
     const started = performance.now();
     // Tokens go out as the model writes them only when no refinement can replace this answer.
     const final = (state.round ?? 0) >= state.maxRefinements;
-    const generated = run.streaming && final ? await streamed(deps.generator, state.searchQuestion, state.passages, run) : await deps.generator.generate(state.searchQuestion, state.passages, run.signal);
+    const generated =
+      run.streaming && final
+        ? await streamed(deps.generator, state.searchQuestion, state.passages, run)
+        : await deps.generator.generate(state.searchQuestion, state.passages, run.signal, usageInto(run));
     return { generated, generationMs: (state.generationMs ?? 0) + performance.now() - started };
   };
 
@@ -215,12 +218,17 @@ function planHits(results: AgentStateValue['results']): SearchHit[] {
 /** The model's (or the local generator's) answer as deltas on the stream, assembled. */
 async function streamed(generator: AnswerGenerator, question: string, passages: Passage[], run: AgentRun): Promise<GeneratedAnswer> {
   let answer = '';
-  for await (const delta of generator.stream(question, passages, run.signal)) {
+  for await (const delta of generator.stream(question, passages, run.signal, usageInto(run))) {
     answer += delta;
     run.emit({ type: 'token', delta });
   }
   run.tokensSent = true;
   return { answer, citedPassageIndexes: parseCitedPassageIndexes(answer, passages.map((passage) => passage.index)), model: generator.model };
+}
+
+/** A generator's token report, into the trace (and from there the token metrics and budget). */
+function usageInto(run: AgentRun): ChatUsageListener {
+  return (usage) => run.trace.model({ model: usage.model, purpose: 'generate', promptTokens: usage.promptTokens, completionTokens: usage.completionTokens, durationMs: usage.durationMs });
 }
 
 export function passageOf(hit: SearchHit, index: number): Passage {

@@ -20,7 +20,7 @@ export class TraceRecorder {
   }
 
   add(step: StepRecord, atMs = this.elapsedMs()): void {
-    this.recorded.push({ ...step, atMs } as TraceStep);
+    this.recorded.push({ ...step, atMs });
   }
 
   model(call: ModelCallRecord): void {

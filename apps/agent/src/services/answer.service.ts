@@ -153,7 +153,7 @@ export class AnswerService implements OnApplicationShutdown {
       maxRefinements: request.maxRefinements ?? this.settings.maxRefinements,
     });
     const answer = finalAnswer(state);
-    if (run.streaming) streamFinished(answer, run.emit, run.tokensSent);
+    if (run.streaming) streamFinished(answer, (event) => run.emit(event), run.tokensSent);
 
     // A new conversation gets its id here, so the answer can name it before its record is written.
     const conversationId = request.conversationId ?? randomUUID();
