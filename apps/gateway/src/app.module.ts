@@ -9,11 +9,12 @@ import { JobsController } from './jobs/jobs.controller';
 import { JobsService } from './jobs/jobs.service';
 import { StreamQuota } from './jobs/stream-quota';
 import { QueriesModule } from './queries/queries.module';
-import { QueryController } from './query/query.controller';
+import { OpenAiModule } from './openai/openai.module';
+import { QueryModule } from './query/query.module';
 
 @Module({
-  imports: [AuthModule, CacheModule, ConversationsModule, QueriesModule],
-  controllers: [DocumentsController, JobsController, QueryController],
+  imports: [AuthModule, CacheModule, ConversationsModule, QueriesModule, QueryModule, OpenAiModule],
+  controllers: [DocumentsController, JobsController],
   providers: [DocumentsService, JobsService, JobProgressHub, StreamQuota],
 })
 export class GatewayModule {}

@@ -89,8 +89,8 @@ describe('OpenAPI document and UI', () => {
       const [method, path] = route.split(' ');
       const operation = served.operation(method, path);
       const isPublic = Array.isArray(operation.security) && operation.security.length === 0;
-      // /api needs a key, except the document and its UI; health and metrics are outside /api.
-      const expectedPublic = !path.startsWith('/api/') || path === OPENAPI_JSON_PATH || path === DOCS_UI_PATH;
+      // /api and /v1 need a key, except the document and its UI; health and metrics are outside them.
+      const expectedPublic = (!path.startsWith('/api/') && !path.startsWith('/v1/')) || path === OPENAPI_JSON_PATH || path === DOCS_UI_PATH;
       expect({ route, isPublic, role: operation['x-required-role'] }).toEqual({ route, isPublic: expectedPublic, role: isPublic ? undefined : expect.stringMatching(/^(read|write|admin)$/) as unknown });
 
       const url = `${service.url}${path.replace(/:[A-Za-z0-9_]+/g, '00000000-0000-4000-8000-000000000000')}`;

@@ -2,10 +2,13 @@ import type { FastifyInstance } from 'fastify';
 import { DOCS_UI_PATH, OPENAPI_JSON_PATH } from '../openapi/route-catalog';
 import type { RequestAuthenticator } from './request-authenticator';
 
+/** The API's path prefixes: Quarry's own (/api) and the OpenAI-compatible one (/v1). Everything under them needs a key. */
+const PROTECTED_PREFIXES = ['/api', '/v1'];
+
 /** Routes anyone who can reach the gateway may call: probes, metrics, the API's own documentation. */
 export function isPublicRoute(pattern: string): boolean {
   if (pattern === OPENAPI_JSON_PATH || pattern === DOCS_UI_PATH || pattern.startsWith(`${DOCS_UI_PATH}/`)) return true;
-  return pattern !== '/api' && !pattern.startsWith('/api/');
+  return !PROTECTED_PREFIXES.some((prefix) => pattern === prefix || pattern.startsWith(`${prefix}/`));
 }
 
 /**

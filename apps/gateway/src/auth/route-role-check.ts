@@ -3,10 +3,12 @@ import { METHOD_METADATA, PATH_METADATA } from '@nestjs/common/constants';
 import { DiscoveryService, MetadataScanner } from '@nestjs/core';
 import { REQUIRED_ROLE } from './requires-role.decorator';
 
+/** Quarry's API (/api) and the OpenAI-compatible one (/v1): every route there needs a key. */
+const underApi = (route: string) => ['/api', '/v1'].some((prefix) => route === prefix || route.startsWith(`${prefix}/`));
 const asList = (path: unknown): string[] => (Array.isArray(path) ? (path as string[]) : [typeof path === 'string' ? path : '']);
 const joinPath = (...parts: string[]) => `/${parts.map((part) => part.replace(/^\/+|\/+$/g, '')).filter(Boolean).join('/')}`;
 
-/** Every /api route of these controllers that declares no role (`GET /api/things (ThingsController.list)`). */
+/** Every /api (or /v1) route of these controllers that declares no role (`GET /api/things (ThingsController.list)`). */
 export function routesWithoutRole(controllers: Array<Type<unknown>>, scanner = new MetadataScanner()): string[] {
   const missing: string[] = [];
   for (const controller of controllers) {
@@ -21,7 +23,7 @@ export function routesWithoutRole(controllers: Array<Type<unknown>>, scanner = n
       for (const base of asList(Reflect.getMetadata(PATH_METADATA, controller))) {
         for (const path of asList(methodPath)) {
           const route = joinPath(base, path);
-          if (role === undefined && (route === '/api' || route.startsWith('/api/'))) missing.push(`${method} ${route} (${controller.name}.${name})`);
+          if (role === undefined && underApi(route)) missing.push(`${method} ${route} (${controller.name}.${name})`);
         }
       }
     }

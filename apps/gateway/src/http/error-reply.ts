@@ -1,4 +1,5 @@
 import type { FastifyReply } from 'fastify';
+import { isOpenAiPath, openAiErrorBody } from '../openai/openai-errors';
 import type { ErrorBody } from './error.schemas';
 import type { PublicError } from './public-error';
 
@@ -32,5 +33,7 @@ export function sendError(reply: FastifyReply, error: PublicError, correlationId
   void reply.header(CORRELATION_HEADER, correlationId);
   if (error.retryAfterSeconds !== undefined) void reply.header('retry-after', String(error.retryAfterSeconds));
   if (bodyUnread((reply.request as { raw?: Incoming } | undefined)?.raw)) void reply.header('connection', 'close');
-  void reply.status(error.status).send(errorBody(error, correlationId));
+  // OpenAI's clients read errors of the OpenAI-compatible API in OpenAI's shape.
+  const url = (reply.request as { url?: string } | undefined)?.url;
+  void reply.status(error.status).send(isOpenAiPath(url) ? openAiErrorBody(error) : errorBody(error, correlationId));
 }

@@ -116,7 +116,8 @@ class DocumentBuilder {
     const headers = { ...(correlated ? { 'x-correlation-id': { $ref: `#/components/headers/${CORRELATION}` } } : {}), ...doc.headers };
     let content: Json | undefined = doc.content;
     if (doc.json) content = { 'application/json': { schema: this.responseSchema(doc.json) } };
-    if (doc.events) content = { 'text/event-stream': this.eventStream(doc.events) };
+    // A route may answer JSON or, when asked, an event stream (POST /api/query).
+    if (doc.events) content = { ...content, 'text/event-stream': this.eventStream(doc.events) };
     return { description: doc.description, ...(Object.keys(headers).length ? { headers } : {}), ...(content ? { content } : {}) };
   }
 
@@ -214,6 +215,7 @@ export function buildOpenApiDocument(routes: RouteDoc[], settings: DocumentSetti
       { name: 'jobs', description: 'Follow and cancel ingestion.' },
       { name: 'query', description: 'Questions answered with citations.' },
       { name: 'keys', description: "Manage the tenant's API keys (admin)." },
+      { name: 'openai', description: 'The OpenAI-compatible API (/v1): stock OpenAI clients ask with the API key as their Bearer token.' },
       { name: 'operations', description: 'Health and metrics, outside /api, on every service.' },
       { name: 'documentation', description: 'This document and its UI.' },
     ],

@@ -18,7 +18,9 @@ import { JobsController } from '../jobs/jobs.controller';
 import { QueryController } from '../query/query.controller';
 import { QueriesController } from '../queries/queries.controller';
 import { QueryId, QueryTraceView, ReportQuery } from '../queries/queries.schemas';
-import { QueryBody, QueryReply } from '../query/query.schemas';
+import { QUERY_STREAM_EVENTS, QueryBody, QueryReply } from '../query/query.schemas';
+import { OpenAiController } from '../openai/openai.controller';
+import { CHAT_STREAM_EVENTS, ChatCompletion, ChatCompletionBody, ModelList, OpenAiErrorBody } from '../openai/openai.schemas';
 import { LiveReply, ReadinessReport } from './ops.schemas';
 import type { RouteDoc } from './route-doc';
 import { ConversationsController } from '../conversations/conversations.controller';
@@ -42,6 +44,11 @@ const DOCUMENT_TYPES = [
   'text/plain',
   'application/octet-stream',
 ].join(', ');
+
+/** The OpenAI-compatible routes answer errors in OpenAI's shape (openai/openai-errors.ts), not Quarry's. */
+function openAiErrors(...statuses: number[]): Record<number, { description: string; json: typeof OpenAiErrorBody }> {
+  return Object.fromEntries(statuses.map((status) => [status, { description: `An error (HTTP ${status}) in OpenAI's shape: \`{"error":{"message","type","param","code"}}\`.`, json: OpenAiErrorBody }]));
+}
 
 /**
  * Every route the gateway serves, for its OpenAPI document. The request schemas are the objects
@@ -153,8 +160,11 @@ export function routeCatalog(limits: CatalogLimits): RouteDoc[] {
       responses: {
         200: {
           description:
-            'The answer with its citations. A question the tenant asked before on the same documents (same normalised text, filters and topK, no conversationId) is answered from the answer cache.',
+            'The answer with its citations. A question the tenant asked before on the same documents (same normalised text, filters and topK, no conversationId) is answered from the answer cache. ' +
+            'With `"stream": true` (or `Accept: text/event-stream`) the answer comes as server-sent events while it is made: `step`, `sources`, `token` deltas, `citation`, then `done` with the whole reply (a cached answer streams too); ' +
+            `a client that disconnects cancels the work. At most SSE_MAX_STREAMS_PER_KEY (${limits.SSE_MAX_STREAMS_PER_KEY} here) streamed answers open per API key and gateway: 429 past it.`,
           json: QueryReply,
+          events: QUERY_STREAM_EVENTS,
           headers: {
             'x-quarry-cache': {
               description: '`hit`: from the answer cache; `miss`: the agent answered (and the answer was cached); `bypass`: not cacheable (a conversation continues, or the cache is off).',
@@ -224,6 +234,31 @@ export function routeCatalog(limits: CatalogLimits): RouteDoc[] {
       pathParams: { id: ConversationId },
       responses: { 204: { description: 'Deleted.' } },
       errors: [400, 404],
+    },
+    {
+      handler: [OpenAiController, 'models'],
+      operationId: 'openAiListModels',
+      tag: 'openai',
+      summary: 'List models (OpenAI-compatible)',
+      description: 'The one model, `quarry`: answers from the tenant\'s documents with citations. Errors in OpenAI\'s shape.',
+      responses: { 200: { description: 'The models.', json: ModelList }, ...openAiErrors(401, 429, 500, 503) },
+      errors: [],
+    },
+    {
+      handler: [OpenAiController, 'complete'],
+      operationId: 'openAiChatCompletion',
+      tag: 'openai',
+      summary: 'Chat completion (OpenAI-compatible)',
+      description:
+        'For stock OpenAI clients, with the API key as `Authorization: Bearer`. The last message is the question, earlier user and assistant messages its history; system messages are ignored. ' +
+        'The content carries inline `[n]` markers and ends with a "Sources:" list; `citations` holds them structured. `stream: true` sends `chat.completion.chunk` objects then `data: [DONE]` ' +
+        '(`stream_options.include_usage` adds a usage chunk); a client that disconnects cancels the work. n>1, tools and non-text response formats are refused (400). Errors in OpenAI\'s shape.',
+      body: { json: ChatCompletionBody },
+      responses: {
+        200: { description: 'The completion, or (`stream: true`) its chunks as server-sent events.', json: ChatCompletion, events: CHAT_STREAM_EVENTS },
+        ...openAiErrors(400, 401, 404, 413, 429, 500, 502, 503),
+      },
+      errors: [],
     },
     {
       handler: [KeysController, 'create'],

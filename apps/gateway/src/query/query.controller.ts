@@ -1,63 +1,73 @@
-import { Body, Controller, HttpCode, Inject, Post, Res } from '@nestjs/common';
-import { JobName } from '@quarry/contracts';
-import { JOB_CLIENT } from '@quarry/service-kit';
-import type { JobClient } from '@quarry/transport';
+import { Body, Controller, Headers, HttpCode, Inject, Post, Res } from '@nestjs/common';
+import { type DependencyEndpoints, endpointsFromUrls } from '@quarry/domain';
+import type { Logger } from '@quarry/observability';
+import { LOGGER, SERVICE_CONFIG } from '@quarry/service-kit';
 import type { FastifyReply } from 'fastify';
+import { Auth, type RequestAuth } from '../auth/request-auth';
 import { RequiresRole } from '../auth/requires-role.decorator';
-import { AnswerCache } from '../cache/answer-cache';
-import { ExchangeRecorder } from '../cache/exchange-recorder';
+import type { GatewayConfig } from '../config';
 import { parseBody } from '../http/parse-body';
-import { Tenant } from '../http/tenant.decorator';
-import { QueryBody, type QueryReply } from './query.schemas';
+import { AnswerStreamQuota } from './answer-stream-quota';
+import { type AnswerStreamFormat, CACHE_STATE_HEADER, streamAnswer } from './answer-sse';
+import { AnswerStreams } from './answer-streams';
+import { QueryAnswers } from './query-answers';
+import { QueryBody } from './query.schemas';
 
 /** Says whether the answer came from the gateway's answer cache (`hit`), the agent (`miss`), or the cache was not asked (`bypass`). */
-export const CACHE_HEADER = 'x-quarry-cache';
+export const CACHE_HEADER = CACHE_STATE_HEADER;
+
+/** `POST /api/query`'s events: each agent event under its own name (data without `type`), `done` with the reply, `error` with the public error. */
+export const QUERY_STREAM_FORMAT: AnswerStreamFormat = {
+  event(sse, event) {
+    if (event.type === 'done') {
+      sse.send('done', event.reply);
+      return;
+    }
+    const { type, ...data } = event;
+    sse.send(type, data);
+  },
+  error(sse, { error, correlationId }) {
+    sse.send('error', { code: error.code, message: error.message, ...(correlationId ? { correlationId } : {}) });
+  },
+};
+
+/** `Accept: text/event-stream` asks for the streamed answer (as `"stream": true` does). */
+export function acceptsEventStream(accept: string | undefined): boolean {
+  return accept !== undefined && /(^|,)\s*text\/event-stream\s*(;|,|$)/i.test(accept);
+}
 
 /**
- * Questions go to the agent service over its queue; the answer comes back with its citations. A
- * question the tenant asked before, on the same corpus, is answered from the answer cache without
- * a queue hop; the exchange is still recorded (conversation and query log) by the agent, behind
- * the reply.
+ * Questions go to the agent service over its queue; the answer comes back with its citations,
+ * whole or (`"stream": true`, `Accept: text/event-stream`) as server-sent events while it is made.
+ * A question the tenant asked before, on the same corpus, is answered from the answer cache
+ * without a queue hop (streamed too); the exchange is still recorded by the agent, behind the reply.
  */
 @Controller('api/query')
 export class QueryController {
+  private readonly endpoints: DependencyEndpoints;
+
   constructor(
-    @Inject(JOB_CLIENT) private readonly jobs: JobClient,
-    private readonly answers: AnswerCache,
-    private readonly recorder: ExchangeRecorder,
-  ) {}
+    private readonly answers: QueryAnswers,
+    private readonly streams: AnswerStreams,
+    private readonly quota: AnswerStreamQuota,
+    @Inject(LOGGER) private readonly logger: Logger,
+    @Inject(SERVICE_CONFIG) private readonly config: Pick<GatewayConfig, 'SSE_HEARTBEAT_MS' | 'DATABASE_URL' | 'REDIS_URL'>,
+  ) {
+    this.endpoints = endpointsFromUrls({ databaseUrl: config.DATABASE_URL, redisUrl: config.REDIS_URL });
+  }
 
   @Post()
   @HttpCode(200)
   @RequiresRole('read')
-  async ask(@Tenant() tenantId: string, @Body() body: unknown, @Res({ passthrough: true }) response: FastifyReply): Promise<QueryReply> {
-    const started = performance.now();
-    const request = parseBody(QueryBody, body);
-    const cached = await this.answers.lookup(tenantId, request);
-    void response.header(CACHE_HEADER, cached.state);
-    if (cached.state === 'hit') {
-      const reply = AnswerCache.reply(cached.reply, performance.now() - started);
-      this.record(tenantId, request, reply);
-      return reply;
+  async ask(@Auth() auth: RequestAuth, @Body() body: unknown, @Headers('accept') accept: string | undefined, @Res() response: FastifyReply): Promise<void> {
+    // `stream` says how to answer; it is not part of the question the agent gets.
+    const { stream, ...asked } = parseBody(QueryBody, body);
+    if (stream ?? acceptsEventStream(accept)) {
+      const { answers, streams, quota, logger, endpoints } = this;
+      await streamAnswer({ auth, asked, response, answers, streams, quota, logger, endpoints, heartbeatMs: this.config.SSE_HEARTBEAT_MS }, QUERY_STREAM_FORMAT);
+      return;
     }
-    const reply = await this.jobs.request(JobName.AnswerQuestion, { tenantId, ...request });
-    if (cached.state === 'miss') this.answers.remember(tenantId, request, cached.corpusVersion, reply);
-    return reply;
-  }
-
-  /** The agent records a cached exchange as its own; the reply does not wait for it. */
-  private record(tenantId: string, request: ReturnType<typeof QueryBody.parse>, reply: QueryReply): void {
-    this.recorder.record({
-      tenantId,
-      question: request.question,
-      filters: request.filters,
-      topK: request.topK,
-      conversationId: reply.conversationId,
-      answer: reply.answer,
-      citations: reply.citations,
-      generator: reply.generator,
-      source: 'answer-cache',
-      totalMs: reply.timings.totalMs,
-    });
+    const { reply, cache } = await this.answers.answer(auth.tenantId, asked);
+    await response.header(CACHE_HEADER, cache).status(200).send(reply);
   }
 }

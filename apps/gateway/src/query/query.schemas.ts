@@ -1,4 +1,4 @@
-import { AnswerQuestionReply, SearchFilters, safeText } from '@quarry/contracts';
+import { AnswerQuestionReply, AnswerStreamEvent, Citation, SearchFilters, safeText } from '@quarry/contracts';
 import { z } from 'zod';
 
 // The shapes of `POST /api/query`. The OpenAPI document (apps/gateway/src/openapi) is generated
@@ -15,6 +15,9 @@ export const QueryBody = z
     topK: z.number().int().min(1).max(50).optional().meta({ description: 'How many passages the answer may draw on (default 6).' }),
     conversationId: z.uuid().optional().meta({
       description: 'Continue this conversation (the id a previous answer returned): earlier exchanges inform the answer.',
+    }),
+    stream: z.boolean().optional().meta({
+      description: 'Answer as server-sent events (`step`, `sources`, `token`, `citation`, then `done` with the whole reply), as `Accept: text/event-stream` does.',
     }),
   })
   .strict()
@@ -46,3 +49,22 @@ export const QueryReply = AnswerQuestionReply.meta({
   ],
 });
 export type QueryReply = z.output<typeof QueryReply>;
+
+/** What `error` events carry: the gateway's public error (never internal text). */
+export const QueryStreamError = z.object({
+  code: z.string().meta({ description: 'The error code, as in error responses.' }),
+  message: z.string(),
+  correlationId: z.string().optional(),
+});
+
+const stepEvent = AnswerStreamEvent.options[0];
+
+/** The events of a streamed answer (`"stream": true` or `Accept: text/event-stream`), in the order they come. */
+export const QUERY_STREAM_EVENTS = {
+  step: { data: stepEvent.omit({ type: true }), description: 'A step of the agent started or finished (retrieve, generate …).' },
+  sources: { data: z.object({ sources: z.array(Citation) }), description: 'The passages the answer draws on, numbered as it cites them.' },
+  token: { data: z.object({ delta: z.string() }), description: 'The next piece of the answer; all of them together are the answer.' },
+  citation: { data: z.object({ citation: Citation }), description: 'A passage the answer cites (`[n]`), once its text is complete; every cited passage has one before `done`.' },
+  done: { data: QueryReply, description: 'The whole reply, as a request without streaming gets it; the stream ends after it.' },
+  error: { data: QueryStreamError, description: 'The answer failed (code and message as in error responses); the stream ends after it.' },
+} as const;
