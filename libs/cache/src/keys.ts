@@ -68,11 +68,13 @@ function tenantKey(namespace: string, tenantId: string, corpusVersion: string | 
  * answer and retrieval key unreachable at once: they are never read again and expire by TTL.
  */
 export const cacheKeys = {
-  answer(input: { tenantId: string; corpusVersion: string | number; question: string; filters?: unknown; topK?: number; generator: string }): string {
+  /** `maxRefinements`: the refine rounds the request allowed (an answer without the loop is not one with it). */
+  answer(input: { tenantId: string; corpusVersion: string | number; question: string; filters?: unknown; topK?: number; maxRefinements?: number; generator: string }): string {
     return tenantKey('answer', input.tenantId, input.corpusVersion, {
       question: normaliseQuestion(input.question),
       filters: normaliseFilters(input.filters),
       topK: input.topK ?? null,
+      ...(input.maxRefinements !== undefined ? { maxRefinements: input.maxRefinements } : {}),
       generator: input.generator,
     });
   },

@@ -12,6 +12,7 @@ export interface AnswerQuestion {
   question: string;
   filters?: unknown;
   topK?: number;
+  maxRefinements?: number;
 }
 
 /** The agent's topK when a request names none: a request that leaves it out shares the key of one that says 6. */
@@ -43,6 +44,7 @@ export function answerKey(tenantId: string, corpusVersion: string, question: Ans
     question: question.question,
     filters: question.filters ?? {},
     topK: question.topK ?? DEFAULT_ANSWER_TOP_K,
+    maxRefinements: question.maxRefinements,
     generator: 'agent',
   });
 }
