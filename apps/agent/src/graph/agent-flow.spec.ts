@@ -69,6 +69,7 @@ describe('the agent flow with the local judgements', () => {
     expect(state.route).toBe('complex');
     expect(state.analysis.entities).toEqual(['Acme', 'Globex']);
     expect(state.generated.answer).toContain('420');
+    expect(state.generated.answer).toContain('computed as 1250 - 830');
     const cited = state.generated.citedPassageIndexes.map((index) => state.passages[index - 1].filename).sort();
     expect(cited).toEqual(['acme-annual-report.md', 'globex-annual-report.md']);
     const kinds = run.trace.steps.filter((step) => step.type !== 'node').map((step) => (step.type === 'tool' ? `tool:${step.tool}` : step.type));

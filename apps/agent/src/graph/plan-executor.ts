@@ -57,7 +57,7 @@ async function runStep(step: PlanStep, done: ReadonlyMap<string, StepResult>, to
   const atMs = context.trace.elapsedMs();
   const call = await tools.call(step.tool, input.value, { tenantId: context.tenantId, filters: context.filters, signal: context.signal });
   context.trace.add({ type: 'tool', stepId: step.id, tool: step.tool, input: input.value, outcome: call.outcome, summary: call.summary, durationMs: call.durationMs }, atMs);
-  return call.outcome === 'ok' ? { step, outcome: 'ok', output: call.output } : { step, outcome: call.outcome, error: call.summary };
+  return call.outcome === 'ok' ? { step, input: input.value, outcome: 'ok', output: call.output } : { step, input: input.value, outcome: call.outcome, error: call.summary };
 }
 
 function refused(step: PlanStep, reason: string, context: ExecutionContext): StepResult {

@@ -37,6 +37,8 @@ export type AnswerPlan = z.infer<typeof AnswerPlan>;
 export interface StepResult {
   step: PlanStep;
   outcome: 'ok' | 'error' | 'timeout' | 'refused';
+  /** The input the tool was called with, placeholders resolved (absent when it did not run). */
+  input?: Record<string, unknown>;
   /** The tool's output (validated by its schema) when it ran. */
   output?: unknown;
   /** Why it failed, readable. */

@@ -61,7 +61,8 @@ export class RuleSynthesizer implements Synthesizer {
     if (output && missing.length === 0 && analysis.operation && analysis.operation !== 'none') {
       const measure = analysis.measure ? ` (${analysis.measure})` : '';
       const suffix = analysis.operation === 'percentage' ? '%' : '';
-      sentences.push(cite(`${RESULT_PHRASES[analysis.operation]}${measure} of ${analysis.entities.join(' and ')} is ${formatNumber(output.result)}${suffix}, computed as ${output.expression}.`, figureCitations));
+      const computation = withFigures(output.expression, calculated?.input?.variables);
+      sentences.push(cite(`${RESULT_PHRASES[analysis.operation]}${measure} of ${analysis.entities.join(' and ')} is ${formatNumber(output.result)}${suffix}, computed as ${computation}.`, figureCitations));
     } else if (missing.length > 0) {
       sentences.push(`Your documents give no ${analysis.measure ?? 'figure'} for ${missing.join(' or ')}, so I cannot compute the ${analysis.operation ?? 'result'}.`);
     }
@@ -93,6 +94,15 @@ export class RuleSynthesizer implements Synthesizer {
     if (sentences.length === 0) return { answer: NO_ANSWER_TEXT, citedPassageIndexes: [], model: RULE_SYNTHESIZER_MODEL };
     return finished(sentences, passages);
   }
+}
+
+/** The expression with its variables replaced by the figures they stood for ("v1 - v2" → "1,250 - 830"). */
+function withFigures(expression: string, variables: unknown): string {
+  if (!variables || typeof variables !== 'object') return expression;
+  return Object.entries(variables as Record<string, unknown>).reduce(
+    (text, [name, value]) => (typeof value === 'number' ? text.replace(new RegExp(`\\b${name}\\b`, 'g'), formatNumber(value)) : text),
+    expression,
+  );
 }
 
 function searchesOf(results: StepResult[]): StepResult[] {
