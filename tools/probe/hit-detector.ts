@@ -38,6 +38,8 @@ export const ATTACK_STATUSES: Record<AttackKind, readonly number[]> = {
   'upload-batch': [202],
   'create-key': [201],
   'cache-stats': [200],
+  'query-openai': [200],
+  'openai-models': [200],
   'list-conversations': [200],
   'get-conversation': [404],
   'delete-conversation': [404],
@@ -97,7 +99,7 @@ export function judgeAttack(kind: AttackKind, exchange: Exchange, secrets: reado
   if (!ATTACK_STATUSES[kind].includes(exchange.status)) reasons.push(`status ${exchange.status} (expected ${ATTACK_STATUSES[kind].join(' or ')})`);
   const leaked = foreignSecretsIn(exchange, secrets);
   if (leaked.length > 0) reasons.push(`body carries ${leaked.join(', ')}`);
-  if (kind === 'query-documents' || kind === 'query-conversation') {
+  if (kind === 'query-documents' || kind === 'query-conversation' || kind === 'query-openai') {
     const foreign = citedDocuments(exchange.body).filter((id) => !actorDocuments.has(id));
     if (foreign.length > 0) reasons.push(`cites documents not the actor's: ${foreign.join(', ')}`);
   }

@@ -4,7 +4,7 @@
  * Pure and seeded, so a run can be repeated exactly (`--seed`).
  */
 
-export type RouteKey = `${'GET' | 'POST' | 'DELETE'} /api/${string}`;
+export type RouteKey = `${'GET' | 'POST' | 'DELETE'} /${'api' | 'v1'}/${string}`;
 
 export const ATTACK_KINDS = [
   'get-document',
@@ -21,6 +21,8 @@ export const ATTACK_KINDS = [
   'upload-batch',
   'create-key',
   'cache-stats',
+  'query-openai',
+  'openai-models',
   'list-conversations',
   'get-conversation',
   'delete-conversation',
@@ -59,6 +61,8 @@ export const ROUTES_OF: Record<AttackKind | ControlKind, RouteKey[]> = {
   'upload-batch': ['POST /api/documents/batch'],
   'create-key': ['POST /api/keys'],
   'cache-stats': ['GET /api/admin/cache/stats'],
+  'query-openai': ['POST /v1/chat/completions'],
+  'openai-models': ['GET /v1/models'],
   'list-conversations': ['GET /api/conversations'],
   'get-conversation': ['GET /api/conversations/{id}'],
   'delete-conversation': ['DELETE /api/conversations/{id}'],
@@ -86,6 +90,8 @@ export const ATTACK_WEIGHTS: Record<AttackKind, number> = {
   'upload-batch': 2,
   'create-key': 5,
   'cache-stats': 5,
+  'query-openai': 8,
+  'openai-models': 5,
   'list-conversations': 20,
   'get-conversation': 60,
   'delete-conversation': 50,
@@ -164,7 +170,7 @@ export const ATTACKED_ROUTES: ReadonlySet<RouteKey> = new Set(ATTACK_KINDS.flatM
 export function unprobedRoutes(paths: Record<string, Record<string, unknown>>, isPublic: (path: string) => boolean): RouteKey[] {
   const missing: RouteKey[] = [];
   for (const [path, operations] of Object.entries(paths)) {
-    if (!path.startsWith('/api/') || isPublic(path)) continue;
+    if ((!path.startsWith('/api/') && !path.startsWith('/v1/')) || isPublic(path)) continue;
     for (const method of Object.keys(operations)) {
       const route = `${method.toUpperCase()} ${path}` as RouteKey;
       if (!ATTACKED_ROUTES.has(route)) missing.push(route);

@@ -61,7 +61,7 @@ class Probe {
     return this.worlds.map((world) => world.secrets as TenantSecrets);
   }
 
-  /** Sends one request as the tenant; an event stream is read to its first event and closed. */
+  /** Sends one request as the tenant; a progress stream is read to its first event and closed, a streamed answer to its end. */
   async send(world: TenantWorld, request: Sent): Promise<Exchange> {
     const [method, template] = request.route.split(' ');
     const path = template.replace(/\{(\w+)\}/g, (_, name: string) => encodeURIComponent(request.params?.[name] ?? ''));
@@ -82,8 +82,10 @@ class Probe {
     if (response.headers.get('content-type')?.startsWith('text/event-stream')) {
       const reader = (response.body as ReadableStream<Uint8Array>).getReader();
       const decoder = new TextDecoder();
-      const deadline = Date.now() + 5000;
-      while (!text.includes('\n\n') && Date.now() < deadline) {
+      // A streamed answer (POST) is read to its end: all of it is judged. A progress stream: its first event.
+      const toTheEnd = method === 'POST';
+      const deadline = Date.now() + (toTheEnd ? 30_000 : 5000);
+      while ((toTheEnd || !text.includes('\n\n')) && Date.now() < deadline) {
         const { value, done } = await reader.read();
         if (done) break;
         text += decoder.decode(value, { stream: true });
@@ -248,6 +250,18 @@ class Probe {
         break;
       case 'query-conversation':
         sent = { route: 'POST /api/query', json: { question: `What did we discuss? ${actor.marker}`, conversationId: this.pick(target.conversations, pick) }, role: anyRole };
+        break;
+      case 'query-openai':
+        // The OpenAI-compatible API, whole or streamed: only the actor's documents may be cited or quoted.
+        sent = {
+          route: 'POST /v1/chat/completions',
+          json: { model: 'quarry', messages: [{ role: 'user', content: `What is the vault code? ${actor.marker}` }], stream: pick % 2 === 0 },
+          headers,
+          role: anyRole,
+        };
+        break;
+      case 'openai-models':
+        sent = { route: 'GET /v1/models', headers, role: anyRole };
         break;
       case 'query-documents': {
         // Foreign documents alone, or mixed with the actor's own: only the actor's may be cited.

@@ -1,8 +1,8 @@
 import type { StackKeyRole } from '@quarry/testing';
 
 export type Method = 'GET' | 'POST' | 'DELETE';
-/** A route as the OpenAPI document names it: `METHOD /api/path/{param}`. */
-export type RouteKey = `${Method} /api${string}`;
+/** A route as the OpenAPI document names it: `METHOD /api/path/{param}` (or the OpenAI-compatible `/v1/…`). */
+export type RouteKey = `${Method} /api${string}` | `${Method} /v1${string}`;
 
 export interface Reply {
   status: number;
@@ -36,11 +36,11 @@ export function routeTarget(route: RouteKey, params: Record<string, string> = {}
   return { method, path };
 }
 
-/** The `/api` routes of an OpenAPI document as route keys, the documented-public ones left out. */
+/** The `/api` and `/v1` routes of an OpenAPI document as route keys, the documented-public ones left out. */
 export function apiRoutesOf(document: { paths: Record<string, Record<string, unknown>> }, isPublic: (path: string) => boolean): RouteKey[] {
   const routes: RouteKey[] = [];
   for (const [path, operations] of Object.entries(document.paths)) {
-    if (!path.startsWith('/api/') || isPublic(path)) continue;
+    if ((!path.startsWith('/api/') && !path.startsWith('/v1/')) || isPublic(path)) continue;
     for (const method of Object.keys(operations)) routes.push(`${method.toUpperCase() as Method} ${path}` as RouteKey);
   }
   return routes.sort();
@@ -57,7 +57,7 @@ export class TenantClient {
   async request(route: RouteKey, options: RequestOptions = {}): Promise<Reply> {
     const { method, path } = routeTarget(route, options.params);
     const url = `${path}${options.query ? `?${options.query}` : ''}`;
-    const role = options.role ?? (route.includes('/api/keys') || route.includes('/api/admin/') ? 'admin' : method === 'GET' || route === 'POST /api/query' ? 'read' : 'write');
+    const role = options.role ?? (route.includes('/api/keys') || route.includes('/api/admin/') ? 'admin' : method === 'GET' || route === 'POST /api/query' || route.startsWith('POST /v1/') ? 'read' : 'write');
     const headers: Record<string, string> = { authorization: `Bearer ${this.keys[role]}`, ...options.headers };
     let body: string | FormData | undefined;
     if (options.json !== undefined) {
@@ -72,7 +72,8 @@ export class TenantClient {
     let text: string;
     if (contentType?.startsWith('text/event-stream')) {
       // An open progress stream: what its first events say is enough, then it is closed at once.
-      text = await readUntil(response, '\n\n', 5000);
+      // A streamed answer (POST) is read to its end: all of it must be free of the other tenant.
+      text = await readUntil(response, method === 'POST' ? undefined : '\n\n', method === 'POST' ? 30_000 : 5000);
       controller.abort();
     } else {
       text = await response.text();
@@ -87,12 +88,13 @@ export class TenantClient {
   }
 }
 
-async function readUntil(response: Response, terminator: string, timeoutMs: number): Promise<string> {
+/** Reads until the terminator arrives (undefined: until the server ends the stream) or the deadline passes. */
+async function readUntil(response: Response, terminator: string | undefined, timeoutMs: number): Promise<string> {
   const reader = (response.body as ReadableStream<Uint8Array>).getReader();
   const decoder = new TextDecoder();
   const deadline = Date.now() + timeoutMs;
   let text = '';
-  while (!text.includes(terminator) && Date.now() < deadline) {
+  while ((terminator === undefined || !text.includes(terminator)) && Date.now() < deadline) {
     const { value, done } = await reader.read();
     if (done) break;
     text += decoder.decode(value, { stream: true });
