@@ -28,11 +28,13 @@ describe('streamed answers (POST /api/query with "stream": true)', () => {
   let gateway: RunningService<GatewayConfig>;
   let agent: StreamingAgent;
   let headers: Record<string, string>;
+  let env: Record<string, string>;
 
   beforeAll(async () => {
     schema = await createTestSchema('answerstreams');
     redis = createTestRedisPrefix('answerstreams');
-    gateway = await startGateway({ DATABASE_URL: schema.url, DATABASE_SCHEMA: schema.schema, REDIS_URL: redis.url, REDIS_PREFIX: redis.prefix, RATE_LIMIT_PER_MINUTE: '0' });
+    env = { DATABASE_URL: schema.url, DATABASE_SCHEMA: schema.schema, REDIS_URL: redis.url, REDIS_PREFIX: redis.prefix, RATE_LIMIT_PER_MINUTE: '0' };
+    gateway = await startGateway(env);
     agent = await startStreamingAgent(redis);
     ({ headers } = await issueTestKey(gateway, 'streams-acme', 'read'));
   }, 60_000);
@@ -127,6 +129,29 @@ describe('streamed answers (POST /api/query with "stream": true)', () => {
     expect(error).toEqual({ code: 'INTERNAL', message: INTERNAL_MESSAGE, correlationId: stream.header('x-correlation-id') });
     expect(stream.body).not.toContain('hunter2');
     expect(stream.body).not.toContain(AGENT_SECRET);
+  });
+
+  it('caps open streamed answers per key (429 before streaming); at shutdown ends open streams with an error and cancels their answers', async () => {
+    const small = await startGateway({ ...env, SSE_MAX_STREAMS_PER_KEY: '1' });
+    let closed = false;
+    try {
+      const { headers: capped } = await issueTestKey(small, 'streams-cap', 'read');
+      const first = await PostEventStream.open(`${small.url}/api/query`, { question: 'slow question for the cap', stream: true }, capped);
+      await first.next((event) => event.event === 'token');
+      const second = await PostEventStream.open(`${small.url}/api/query`, { question: 'one more?', stream: true }, capped);
+      await second.closedByServer();
+      expect(second.status).toBe(429);
+      expect(JSON.parse(second.body)).toMatchObject({ error: { code: 'RATE_LIMITED', message: expect.stringMatching(/at most 1 streamed answers per API key/) as unknown } });
+      const asked = agent.asked.find((payload) => payload.question === 'slow question for the cap');
+      await small.close();
+      closed = true;
+      await first.closedByServer();
+      expect(first.events.at(-1)?.event).toBe('error');
+      expect(JSON.parse(first.events.at(-1)?.data ?? '{}')).toMatchObject({ code: 'SERVICE_UNAVAILABLE', message: 'the gateway is shutting down; ask again' });
+      await waitFor(() => agent.aborted.includes(asked?.stream?.id ?? 'none'), { timeoutMs: 3000, description: 'the agent to see the cancel' });
+    } finally {
+      if (!closed) await small.close();
+    }
   });
 
   it('refuses a bad body before streaming (400 JSON), and `stream` must be a boolean', async () => {

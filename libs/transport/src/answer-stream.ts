@@ -2,9 +2,12 @@ import { AnswerStreamEvent, answerCancelChannel, answerStreamChannel } from '@qu
 import IORedis, { type Redis } from 'ioredis';
 import { type RedisTarget, redisOptionsFromUrl } from './redis-connection';
 
-// Answer streams travel over Redis pub/sub (measured against BullMQ job progress and a Redis
-// stream: pub/sub is one PUBLISH per event and one hop, nothing is stored, and the reply still
-// comes back on the queue, so a lost event costs a token of the live view, never the answer).
+// Answer streams travel over Redis pub/sub rather than BullMQ job progress or a Redis stream: one
+// PUBLISH per event and one hop, nothing stored or trimmed afterwards, and only the gateway that
+// asked hears a stream (it subscribes to that stream's channel). Pub/sub keeps nothing for a
+// subscriber that is away, which is acceptable here: the reply still comes back on the queue, so
+// a lost event costs a token of the live view, never the answer (the gateway sends `done` from
+// the reply). bench:stream measures the hop (publish → client).
 // Channel names: `<REDIS_PREFIX>:answer-stream:<id>` / `<REDIS_PREFIX>:answer-cancel:<id>`, beside
 // the BullMQ keys of the same deployment.
 
