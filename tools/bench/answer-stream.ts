@@ -14,6 +14,8 @@
  *    first-token time.
  * Prints p50/p95 of each run and the medians over BENCH_RUNS runs (default 3). The answer cache
  * is off (every question reaches the stand-in). Targets: first token p50 ≤ 50 ms; relay p50 ≤ 5 ms.
+ * Then one event's hop over each transport the issue names (pub/sub, a Redis stream, BullMQ job
+ * progress), BENCH_TRANSPORT_EVENTS (default 500) events one at a time: why pub/sub was chosen.
  */
 import { randomUUID } from 'node:crypto';
 import { request as httpRequest } from 'node:http';
@@ -21,6 +23,7 @@ import { type AnswerQuestionReply, type Citation, JobName, type PayloadOf, Queue
 import { ServiceStack, createTestRedisPrefix, createTestSchema, freePort } from '@quarry/testing';
 import { AnswerStreamPublisher } from '@quarry/transport';
 import { type Job, Worker } from 'bullmq';
+import { measureTransports } from './answer-stream-transports';
 import { percentile } from './stats';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 200);
@@ -30,6 +33,7 @@ const WARMUP = 30;
 const TENANT = 'bench-stream';
 const TARGET_FIRST_TOKEN_MS = 50;
 const TARGET_RELAY_MS = 5;
+const TRANSPORT_EVENTS = Number(process.env.BENCH_TRANSPORT_EVENTS ?? 500);
 
 const ANSWER = 'Employees receive 27 days of paid vacation per calendar year [1], approved by their manager [2]; unused days expire at the end of March [1].';
 const CITATIONS: Citation[] = [1, 2].map((index) => ({
@@ -182,6 +186,12 @@ async function main(): Promise<void> {
     console.log(`  plain reply (floor)            p50 ${fmt(plainP50)}  p95 ${fmt(med((figures) => figures.plain.p95))}`);
     console.log(`  first token − plain reply      p50 ${fmt(firstP50 - plainP50)}  (what streaming adds before the first token)`);
     console.log(`  relay (publish → client)       p50 ${fmt(relayP50)}  p95 ${fmt(med((figures) => figures.relay.p95))}  (target p50 ≤ ${TARGET_RELAY_MS} ms: ${relayP50 <= TARGET_RELAY_MS ? 'met' : 'NOT met'})`);
+    if (TRANSPORT_EVENTS > 0) {
+      console.log(`\none event's hop per transport (${TRANSPORT_EVENTS} events, one at a time):`);
+      for (const figure of await measureTransports(redis.url, redis.prefix, TRANSPORT_EVENTS)) {
+        console.log(`  ${figure.transport.padEnd(38)} p50 ${fmt(figure.p50)}  p95 ${fmt(figure.p95)}`);
+      }
+    }
   } finally {
     await stopStandIn?.();
     await stack.stop();
