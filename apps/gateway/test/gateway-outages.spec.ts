@@ -62,6 +62,10 @@ describe('gateway during Postgres and Redis outages', () => {
       const askedAt = Date.now();
       await unavailable(await ask(), /Redis/);
       expect(Date.now() - askedAt).toBeLessThan(2000);
+      // A streamed answer too: refused before the stream opens, at once (not after Redis comes back).
+      const streamedAt = Date.now();
+      await unavailable(await api('/api/query', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ question: 'Who is there?', stream: true }) }), /Redis/);
+      expect(Date.now() - streamedAt).toBeLessThan(2000);
       // The document cannot be queued: the answer says so, without ioredis text, and nothing stays behind.
       await unavailable(await upload('during-redis'), /Redis/);
       // Reads from Postgres still work.

@@ -11,6 +11,31 @@ import { type RedisTarget, redisOptionsFromUrl } from './redis-connection';
 // Channel names: `<REDIS_PREFIX>:answer-stream:<id>` / `<REDIS_PREFIX>:answer-cancel:<id>`, beside
 // the BullMQ keys of the same deployment.
 
+const QUIT_DEADLINE_MS = 1000;
+/** Like a producer's command timeout (redis-connection.ts): a hanging Redis fails the question within seconds. */
+const SUBSCRIBE_DEADLINE_MS = 5000;
+
+/** The stream cannot be listened to (Redis is away): the caller answers as for any Redis outage. */
+export class AnswerStreamUnavailableError extends Error {
+  override readonly name = 'AnswerStreamUnavailableError';
+}
+
+/**
+ * QUIT lets Redis close the connection cleanly; a connection that is not up (Redis away: QUIT
+ * would wait in the offline queue for a reconnect) or does not answer in time is dropped.
+ */
+async function closeConnection(connection: Redis): Promise<void> {
+  if (connection.status !== 'ready') {
+    connection.disconnect();
+    return;
+  }
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<void>((resolve) => (timer = setTimeout(resolve, QUIT_DEADLINE_MS)));
+  await Promise.race([connection.quit().then(() => undefined, () => undefined), deadline]);
+  clearTimeout(timer);
+  connection.disconnect();
+}
+
 /** The channel prefix of a deployment: BullMQ's key prefix and a colon, as every other Quarry key. */
 export const answerStreamPrefix = (redisPrefix: string) => `${redisPrefix}:`;
 
@@ -95,7 +120,7 @@ export class AnswerStreamPublisher {
 
   async close(): Promise<void> {
     this.closed = true;
-    await Promise.all([this.publisher.quit().catch(() => this.publisher.disconnect()), this.subscriber.quit().catch(() => this.subscriber.disconnect())]);
+    await Promise.all([closeConnection(this.publisher), closeConnection(this.subscriber)]);
   }
 
   private cancelled(channel: string): void {
@@ -150,12 +175,22 @@ export class AnswerStreamHub {
   async subscribe(streamId: string, onEvent: (event: AnswerStreamEvent) => void): Promise<() => void> {
     const channel = answerStreamChannel(this.prefix, streamId);
     if (this.listeners.has(channel)) throw new Error(`answer stream ${streamId} is already subscribed`);
+    // While Redis is away SUBSCRIBE would wait in the offline queue: the question fails at once instead.
+    if (this.subscriber.status !== 'ready') throw new AnswerStreamUnavailableError(`the answer stream subscriber is not connected to Redis (${this.subscriber.status})`);
     this.listeners.set(channel, onEvent);
+    let timer: NodeJS.Timeout | undefined;
     try {
-      await this.subscriber.subscribe(channel);
+      await Promise.race([
+        this.subscriber.subscribe(channel),
+        new Promise<never>((_, reject) => {
+          timer = setTimeout(() => reject(new AnswerStreamUnavailableError(`Redis did not confirm the subscription within ${SUBSCRIBE_DEADLINE_MS} ms`)), SUBSCRIBE_DEADLINE_MS);
+        }),
+      ]);
     } catch (error) {
       this.listeners.delete(channel);
       throw error;
+    } finally {
+      clearTimeout(timer);
     }
     let stopped = false;
     return () => {
@@ -189,7 +224,7 @@ export class AnswerStreamHub {
 
   async close(): Promise<void> {
     this.listeners.clear();
-    await Promise.all([this.publisher.quit().catch(() => this.publisher.disconnect()), this.subscriber.quit().catch(() => this.subscriber.disconnect())]);
+    await Promise.all([closeConnection(this.publisher), closeConnection(this.subscriber)]);
   }
 
   private deliver(channel: string, message: string): void {

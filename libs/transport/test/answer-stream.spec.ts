@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { type AnswerStreamEvent, answerStreamChannel } from '@quarry/contracts';
 import { type TestRedisPrefix, createTestRedisPrefix, waitFor } from '@quarry/testing';
 import Redis from 'ioredis';
-import { AnswerStreamHub, AnswerStreamPublisher, answerStreamPrefix } from '../src/answer-stream';
+import { AnswerStreamHub, AnswerStreamPublisher, AnswerStreamUnavailableError, answerStreamPrefix } from '../src/answer-stream';
 
 /** Agent-side publisher and gateway-side hub against the real Redis, each run under a prefix of its own. */
 describe('answer streams over Redis pub/sub', () => {
@@ -107,5 +107,15 @@ describe('answer streams over Redis pub/sub', () => {
     expect(seen).toEqual([]);
     expect(hub.openStreams).toBe(1);
     stopProbe();
+  });
+
+  it('refuses to subscribe at once while Redis is unreachable, and closes without waiting for it', async () => {
+    const away = new AnswerStreamHub({ url: 'redis://127.0.0.1:1', prefix: redis.prefix });
+    await expect(away.start()).rejects.toThrow();
+    await expect(away.subscribe(randomUUID(), () => undefined)).rejects.toBeInstanceOf(AnswerStreamUnavailableError);
+    expect(away.openStreams).toBe(0);
+    const started = performance.now();
+    await away.close();
+    expect(performance.now() - started).toBeLessThan(500);
   });
 });

@@ -1,5 +1,6 @@
 import { Inject, Injectable, type OnApplicationBootstrap, type OnApplicationShutdown, type OnModuleDestroy } from '@nestjs/common';
-import type { AnswerStreamEvent } from '@quarry/contracts';
+import { type AnswerStreamEvent, ErrorCode } from '@quarry/contracts';
+import { DomainError } from '@quarry/domain';
 import type { Logger } from '@quarry/observability';
 import { LOGGER, SERVICE_CONFIG } from '@quarry/service-kit';
 import { AnswerStreamHub } from '@quarry/transport';
@@ -39,8 +40,13 @@ export class AnswerStreams implements OnApplicationBootstrap, OnModuleDestroy, O
   }
 
   /** Listens to a stream (resolved once Redis confirmed it); the returned function stops. */
-  subscribe(streamId: string, onEvent: (event: AnswerStreamEvent) => void): Promise<() => void> {
-    return this.hub.subscribe(streamId, onEvent);
+  async subscribe(streamId: string, onEvent: (event: AnswerStreamEvent) => void): Promise<() => void> {
+    try {
+      return await this.hub.subscribe(streamId, onEvent);
+    } catch (error) {
+      this.logger.warn('could not subscribe to an answer stream', { error: (error as Error).message });
+      throw new DomainError(ErrorCode.ServiceUnavailable, 'Redis is unavailable: answers cannot be streamed right now; retry shortly');
+    }
   }
 
   /** Asks the agent to stop the answer of the stream (its client left). */
