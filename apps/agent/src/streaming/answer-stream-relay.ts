@@ -8,6 +8,8 @@ import type { AgentConfig } from '../config';
 /** Inject the relay by this token (or by its class). */
 export const ANSWER_STREAM_RELAY = Symbol('ANSWER_STREAM_RELAY');
 
+const WARN_EVERY_MS = 10_000;
+
 /** What an answer that was not asked to stream gets: emits go nowhere, the signal never aborts. */
 const SILENT: AnswerStreamHandle = Object.freeze({
   emit: (_event: AnswerStreamEvent) => undefined,
@@ -28,6 +30,7 @@ const SILENT: AnswerStreamHandle = Object.freeze({
 @Injectable()
 export class AnswerStreamRelay implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly publisher: AnswerStreamPublisher;
+  private warnedAt = 0;
 
   constructor(
     @Inject(SERVICE_CONFIG) config: Pick<AgentConfig, 'REDIS_URL' | 'REDIS_PREFIX'>,
@@ -35,7 +38,15 @@ export class AnswerStreamRelay implements OnApplicationBootstrap, OnApplicationS
   ) {
     this.publisher = new AnswerStreamPublisher(
       { url: config.REDIS_URL, prefix: config.REDIS_PREFIX },
-      { onError: (what, error) => this.logger.warn(what, { error: (error as Error)?.message }) },
+      {
+        // While Redis is away every event fails: said once per interval, not once per token.
+        onError: (what, error) => {
+          const now = Date.now();
+          if (now - this.warnedAt < WARN_EVERY_MS) return;
+          this.warnedAt = now;
+          this.logger.warn(what, { error: (error as Error)?.message });
+        },
+      },
     );
   }
 
