@@ -14,6 +14,8 @@ export interface AskedQuestion {
   filters?: SearchFilters;
   topK?: number;
   conversationId?: string;
+  /** Refine rounds the answer may take (default: the agent's AGENT_MAX_REFINEMENTS). */
+  maxRefinements?: number;
   /** The conversation so far as the client holds it (the OpenAI-compatible API). */
   history?: HistoryMessage[];
 }
