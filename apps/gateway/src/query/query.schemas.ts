@@ -16,6 +16,9 @@ export const QueryBody = z
     conversationId: z.uuid().optional().meta({
       description: 'Continue this conversation (the id a previous answer returned): earlier exchanges inform the answer.',
     }),
+    maxRefinements: z.number().int().min(0).max(3).optional().meta({
+      description: 'Refine rounds the answer may take when its evaluation is low (default AGENT_MAX_REFINEMENTS); 0 answers from the first round.',
+    }),
     stream: z.boolean().optional().meta({
       description: 'Answer as server-sent events (`step`, `sources`, `token`, `citation`, then `done` with the whole reply), as `Accept: text/event-stream` does.',
     }),
