@@ -96,7 +96,8 @@ describe('the agent flow with the local judgements', () => {
     expect(run.trace.steps.filter((step) => step.type === 'refinement')).toHaveLength(2);
     expect(asked).toHaveLength(3);
     const last = run.trace.steps.filter((step) => step.type === 'decision').at(-1);
-    expect(last).toMatchObject({ decision: 'answer', reason: expect.stringContaining('refinement round(s) are spent') });
+    expect(last?.type === 'decision' && last.decision).toBe('answer');
+    expect(last?.type === 'decision' && last.reason).toContain('refinement round(s) are spent');
   });
 
   it('does not refine when the request turns the loop off', async () => {
