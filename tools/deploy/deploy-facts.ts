@@ -39,7 +39,7 @@ export const SERVICES: Readonly<Record<ServiceName, ServiceFacts>> = {
     env: ['HTTP_PORT', ...EMBEDDING_ENV, 'VECTOR_BACKEND', 'QDRANT_URL', 'QDRANT_API_KEY'],
     minReplicas: 2,
   },
-  agent: { port: 3003, portEnv: 'HTTP_PORT', env: ['HTTP_PORT', 'LLM_BASE_URL', 'LLM_MODEL', 'LLM_API_KEY', 'QUERY_VARIANTS'], minReplicas: 2 },
+  agent: { port: 3003, portEnv: 'HTTP_PORT', env: ['HTTP_PORT', 'LLM_BASE_URL', 'LLM_MODEL', 'LLM_API_KEY', 'QUERY_VARIANTS', 'AGENT_JUDGEMENTS', 'AGENT_MAX_REFINEMENTS', 'AGENT_REFINE_THRESHOLD'], minReplicas: 2 },
   'task-scheduler': { port: 3004, portEnv: 'HTTP_PORT', env: ['HTTP_PORT', 'QUERY_LOG_RETENTION_DAYS'], minReplicas: 1 },
 };
 

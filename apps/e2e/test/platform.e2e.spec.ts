@@ -330,7 +330,8 @@ describe('Quarry end to end', () => {
     });
     try {
       expect(await stack.stopService('agent', 'SIGTERM')).toBe(0);
-      await stack.startService('agent', { LLM_BASE_URL: model.baseUrl, LLM_MODEL: 'fake-chat', LLM_API_KEY: 'sk-test-secret' });
+      // The rules judge and the loop is off: this test is about the model writing the answer, in one call.
+      await stack.startService('agent', { LLM_BASE_URL: model.baseUrl, LLM_MODEL: 'fake-chat', LLM_API_KEY: 'sk-test-secret', AGENT_JUDGEMENTS: 'local', AGENT_MAX_REFINEMENTS: '0' });
       const response = await ask('How many days of paid vacation does an employee get?');
       const reply = (await response.json()) as QueryReply & { generator: string };
       expect({ status: response.status, reply }).toMatchObject({ status: 200 });
@@ -355,11 +356,12 @@ describe('Quarry end to end', () => {
     });
     try {
       expect(await stack.stopService('agent', 'SIGTERM')).toBe(0);
-      await stack.startService('agent', { LLM_BASE_URL: model.baseUrl, LLM_MODEL: 'fake-chat', QUERY_VARIANTS: '2' });
+      await stack.startService('agent', { LLM_BASE_URL: model.baseUrl, LLM_MODEL: 'fake-chat', QUERY_VARIANTS: '2', AGENT_JUDGEMENTS: 'local', AGENT_MAX_REFINEMENTS: '0' });
       const question = 'How long is the annual leave allowance?'; // no word in common with the handbook
       const reply = (await (await ask(question)).json()) as QueryReply;
       const [rewrite, answer] = model.requests.filter((request) => request.path.endsWith('/chat/completions'));
-      expect(lastUserMessage(rewrite.body)).toBe(question);
+      // The question reaches the model quoted as data.
+      expect(lastUserMessage(rewrite.body)).toContain(question);
       expect(JSON.stringify(rewrite.body.messages)).toContain('Write exactly 2.');
       // The first rephrasing shares the handbook's words, so the handbook is the first passage.
       expect(JSON.stringify(answer.body.messages)).toMatch(/\[1\][^[]*27 days of paid vacation/);
