@@ -1,5 +1,10 @@
-import type { QueryTrace, RecordExchangePayload } from '@quarry/contracts';
+import type { QueryTrace, RecordExchangePayload, SentenceSupport } from '@quarry/contracts';
+import { LRUCache } from 'lru-cache';
 import { passagesOfCitations, sentenceSupport } from './sentence-support';
+
+// A cached answer is served again and again with the same text and citations: its sentence support
+// is computed once (tokenizing it for every serving was a third of the agent's CPU under load).
+const SUPPORT_BY_ANSWER = new LRUCache<string, SentenceSupport[]>({ max: 2048 });
 
 /** The node name the trace of a cached answer gives its one step. */
 export const ANSWER_CACHE_NODE = 'answer-cache';
@@ -21,7 +26,7 @@ export function cachedExchangeTrace(payload: RecordExchangePayload & { queryId: 
     generator: payload.generator,
     answer: payload.answer,
     citations,
-    sentences: sentenceSupport(payload.answer, passagesOfCitations(citations)),
+    sentences: supportOf(payload.answer, citations),
     refinements: 0,
     usage: { promptTokens: 0, completionTokens: 0, totalTokens: 0 },
     steps: [
@@ -34,4 +39,15 @@ export function cachedExchangeTrace(payload: RecordExchangePayload & { queryId: 
       },
     ],
   };
+}
+
+function supportOf(answer: string, citations: RecordExchangePayload['citations']): SentenceSupport[] {
+  const key = JSON.stringify([answer, citations.map((citation) => [citation.index, citation.snippet])]);
+  let sentences = SUPPORT_BY_ANSWER.get(key);
+  if (!sentences) {
+    sentences = sentenceSupport(answer, passagesOfCitations(citations));
+    SUPPORT_BY_ANSWER.set(key, sentences);
+  }
+  // Each trace gets its own copy: a stored trace is never shared with another.
+  return sentences.map((sentence) => ({ ...sentence, cited: [...sentence.cited] }));
 }
