@@ -1,11 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { createLogger } from '@quarry/observability';
-import { ConversationRepository, type DataSource, createDataSource, runMigrationsExclusively } from '@quarry/persistence';
+import { ConversationRepository, type DataSource, ExchangeBatchRepository, createDataSource, runMigrationsExclusively } from '@quarry/persistence';
 import { PrivatePostgres, waitFor } from '@quarry/testing';
 import { ConversationRecords } from '../src/services/conversation-records';
 import { DeferredWrites } from '../src/services/deferred-writes';
 import { ExchangeLog } from '../src/services/exchange-log';
-import { ExchangeWriter } from '../src/services/exchange-writer';
 
 const logger = createLogger({ service: 'agent-test', level: 'error', silent: true });
 
@@ -68,7 +67,7 @@ describe('writes deferred while Postgres is down (a Postgres of its own)', () =>
   it('answers a continued conversation while Postgres is down, and drops its held write when the conversation turns out to be another tenant\'s', async () => {
     const dropped: string[] = [];
     const deferred = new DeferredWrites({ maxPending: 100, retryMs: 100, maxRetryMs: 400, logger, onDrop: () => dropped.push('dropped') });
-    const log = new ExchangeLog({ writer: new ExchangeWriter(dataSource), deferred, logger, intervalMs: 10, maxBatch: 100, onLost: () => dropped.push('dropped') });
+    const log = new ExchangeLog({ writer: new ExchangeBatchRepository(dataSource), deferred, logger, intervalMs: 10, maxBatch: 100, onLost: () => dropped.push('dropped') });
     const records = new ConversationRecords(conversations, deferred, log, logger, { recheckMs: 10 });
     const record = (exchange: ReturnType<typeof exchangeOf>) => records.record({ exchange, log: logEntry(exchange.tenantId, exchange.question) });
     const acmes = randomUUID();

@@ -1,12 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import { createLogger } from '@quarry/observability';
 import type { QueryTrace } from '@quarry/contracts';
-import { ConversationRepository, type DataSource, QueryTraceRepository, createDataSource, runMigrationsExclusively } from '@quarry/persistence';
+import { ConversationRepository, type DataSource, ExchangeBatchRepository, type ExchangeRecord, QueryTraceRepository, createDataSource, runMigrationsExclusively } from '@quarry/persistence';
 import { PrivatePostgres, waitFor } from '@quarry/testing';
 import { ConversationRecords } from '../src/services/conversation-records';
 import { DeferredWrites } from '../src/services/deferred-writes';
 import { ExchangeLog } from '../src/services/exchange-log';
-import { type ExchangeRecord, ExchangeWriter } from '../src/services/exchange-writer';
 
 const logger = createLogger({ service: 'agent-test', level: 'error', silent: true });
 
@@ -35,7 +34,7 @@ describe('the write-behind log of answered questions (a Postgres of its own)', (
 
   /** A log over a writer that counts its writes (one write = one transaction). */
   const setUp = (options: { intervalMs?: number; maxBatch?: number; recheckMs?: number } = {}) => {
-    const writer = new ExchangeWriter(dataSource);
+    const writer = new ExchangeBatchRepository(dataSource);
     const writes: number[] = [];
     const lost: number[] = [];
     const deferred = new DeferredWrites({ maxPending: 1000, retryMs: 100, maxRetryMs: 400, logger });

@@ -140,6 +140,26 @@ describe('query traces and audit reports at the gateway', () => {
     expect(markdown.headers.get('content-type')).toBe('text/markdown; charset=utf-8');
   });
 
+  it("completes a cached serving's trace (stored without answer, citations and sentences) from its conversation's answer", async () => {
+    const conversationId = randomUUID();
+    const citation = { index: 1, documentId: randomUUID(), chunkId: randomUUID(), filename: 'handbook.md', snippet: 'Employees get 31 days of paid vacation per year.', score: 0.8, provenance: {} };
+    const answer = 'Employees get 31 days of paid vacation [1]. Ask the rocket team [1].';
+    await new ConversationRepository(service.kit.dataSource).appendExchange({ tenantId: 'acme', conversationId, startsConversation: true, question: 'Vacation days?', answer, citations: [citation] });
+    const { answer: _answer, citations: _citations, sentences: _sentences, ...rest } = trace;
+    const stored = { ...rest, queryId: randomUUID(), conversationId, source: 'answer-cache' as const, route: undefined, evaluation: undefined, steps: [] };
+    expect(await new QueryTraceRepository(service.kit.dataSource).insertMany([{ tenantId: 'acme', conversationId, trace: stored }])).toBe(1);
+
+    const response = await get(`/api/queries/${stored.queryId}/trace`, acme);
+    expect(response.status).toBe(200);
+    const body = (await response.json()) as QueryTrace;
+    expect(body).toMatchObject({ queryId: stored.queryId, source: 'answer-cache', answer, citations: [citation] });
+    expect(body.sentences).toEqual([
+      { text: 'Employees get 31 days of paid vacation [1].', cited: [1], supportedBy: 1 },
+      { text: 'Ask the rocket team [1].', cited: [1], supportedBy: null },
+    ]);
+    expect((await get(`/api/queries/${stored.queryId}/trace`, globex)).status).toBe(404);
+  });
+
   it("answers another tenant exactly as for a query that never existed (404), and a malformed id or format with 400", async () => {
     const unknown = randomUUID();
     for (const suffix of ['trace', 'report', 'report?format=html']) {

@@ -18,6 +18,7 @@ export { UNTRUSTED_DATA_RULE, formatPassages, neutraliseMarkup, quoteAsData, quo
 export { GROUNDED_ANSWER_SYSTEM_PROMPT, buildGroundedAnswerMessages, type ChatMessage } from './chat-prompt';
 export { parseCitedPassageIndexes } from './citations';
 export { splitIntoSentences, truncateAtWord } from './sentences';
+export { MAX_CITATION_NUMBER, MIN_SUPPORT_SHARE, type SentenceSupportOptions, type SupportPassage, passagesOfCitations, sentenceSupport, supportedShare } from './sentence-support';
 export { LlmEndpointError, toEndpointError, type EndpointErrorContext } from './endpoint-error';
 export { OPENAI_DEFAULT_BASE_URL, createOpenAiClient, trimTrailingSlashes, type OpenAiEndpointOptions } from './openai-client';
 export {

@@ -58,6 +58,18 @@ describe('QueryTraceRepository against a real Postgres', () => {
     await expect(traces.insertMany([{ tenantId: 'globex', conversationId: acme, trace: traceIn(acme) }])).rejects.toThrow(/query_traces_owner_tenant_fkey/);
   });
 
+  it("reads a cached serving's answer and citations from the first answer of its own conversation", async () => {
+    const conversation = randomUUID();
+    const citation = { index: 1, documentId: randomUUID(), chunkId: randomUUID(), filename: 'a.md', snippet: 's', score: 0.5, provenance: {} };
+    await conversations.appendExchange({ tenantId: 'acme', conversationId: conversation, startsConversation: true, question: 'q?', answer: 'served [1]', citations: [citation] });
+    await conversations.appendExchange({ tenantId: 'acme', conversationId: conversation, startsConversation: false, question: 'and then?', answer: 'a follow-up', citations: [] });
+    const { answer: _answer, citations: _citations, sentences: _sentences, ...rest } = traceIn(conversation);
+    const stored = { ...rest, source: 'answer-cache' as const };
+    await traces.insertMany([{ tenantId: 'acme', conversationId: conversation, trace: stored }]);
+    expect(await traces.find('acme', stored.queryId)).toEqual({ ...stored, answer: 'served [1]', citations: [citation] });
+    expect(await traces.find('globex', stored.queryId)).toBeUndefined();
+  });
+
   it('purges traces past the retention window', async () => {
     const conversation = await conversationOf('acme');
     const [old, recent] = [traceIn(conversation), traceIn(conversation)];

@@ -96,6 +96,8 @@ describe('repository methods are scoped by tenant', () => {
       'EmbeddingVersionRepository.chunksWithoutVector',
       'EmbeddingVersionRepository.saveVectors',
       'EmbeddingVersionRepository.target',
+      // Each record carries its tenant inside (exchange.tenantId), which every statement filters by.
+      'ExchangeBatchRepository.write',
       'QueryLogRepository.purgeOlderThan',
       'QueryTraceRepository.purgeOlderThan',
     ];

@@ -1,9 +1,8 @@
 import type { AnswerQuestionReply, AnswerStreamEvent, Citation, QueryTrace } from '@quarry/contracts';
-import type { GeneratedAnswer, Passage } from '@quarry/llm';
+import { type GeneratedAnswer, type Passage, sentenceSupport } from '@quarry/llm';
 import { citationOf } from '../graph/agent-nodes';
 import type { AgentStateValue } from '../graph/agent-state';
 import type { TraceRecorder } from '../graph/trace-recorder';
-import { sentenceSupport } from '../trace/sentence-support';
 
 /** The answer the loop settles on: the best-scoring round's (a refinement that scored lower does not replace it). */
 export interface FinalAnswer {

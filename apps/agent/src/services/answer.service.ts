@@ -4,7 +4,7 @@ import type { AnswerQuestionReply, PayloadOf } from '@quarry/contracts';
 import type { JobName } from '@quarry/contracts';
 import { type AnswerGenerator, LlmEndpointError } from '@quarry/llm';
 import type { Logger, ServiceMetrics } from '@quarry/observability';
-import { ConversationRepository, type DataSource } from '@quarry/persistence';
+import { ConversationRepository, type DataSource, ExchangeBatchRepository } from '@quarry/persistence';
 import { DATA_SOURCE, LOGGER, METRICS, SERVICE_CONFIG } from '@quarry/service-kit';
 import type { AgentConfig } from '../config';
 import type { AgentFlow } from '../graph/agent-graph';
@@ -19,7 +19,6 @@ import { ConversationContext } from './conversation-context';
 import { ConversationRecords } from './conversation-records';
 import { DeferredWrites } from './deferred-writes';
 import { ExchangeLog } from './exchange-log';
-import { ExchangeWriter } from './exchange-writer';
 import { modelFailure } from './model-failure';
 
 // Records of answers given while Postgres is down are held in memory up to this many.
@@ -68,7 +67,7 @@ export class AnswerService implements OnApplicationShutdown {
       onDrop: () => metrics.deferredWritesDropped.inc(),
     });
     this.exchanges = new ExchangeLog({
-      writer: new ExchangeWriter(dataSource),
+      writer: new ExchangeBatchRepository(dataSource),
       deferred: this.deferred,
       logger,
       intervalMs: RECORD_INTERVAL_MS,

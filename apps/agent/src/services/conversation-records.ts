@@ -1,10 +1,9 @@
 import { ErrorCode } from '@quarry/contracts';
 import { DomainError, outageOf } from '@quarry/domain';
 import type { Logger } from '@quarry/observability';
-import type { ConversationRepository } from '@quarry/persistence';
+import type { ConversationRepository, ExchangeRecord } from '@quarry/persistence';
 import type { DeferredWrites } from './deferred-writes';
 import type { ExchangeLog } from './exchange-log';
-import type { ExchangeRecord } from './exchange-writer';
 import { type ConversationTurn, loadTurns, turnsFromMessages } from '../memory';
 
 /** The one answer for a conversation that is missing or another tenant's: the two look the same. */

@@ -1,10 +1,10 @@
 import { outageOf } from '@quarry/domain';
 import type { Logger } from '@quarry/observability';
 import type { DeferredWrites } from './deferred-writes';
-import type { ExchangeRecord, ExchangeWriter } from './exchange-writer';
+import type { ExchangeBatchRepository, ExchangeRecord } from '@quarry/persistence';
 
 export interface ExchangeLogOptions {
-  writer: Pick<ExchangeWriter, 'write'>;
+  writer: Pick<ExchangeBatchRepository, 'write'>;
   deferred: DeferredWrites;
   logger: Logger;
   /**
@@ -22,7 +22,7 @@ export interface ExchangeLogOptions {
 /**
  * The agent's write-behind log of answered questions. An answer is returned without waiting for
  * Postgres: its exchange, query-log row and trace are buffered here and written behind the reply, many at a
- * time in one transaction (ExchangeWriter), by one write at a time. A write that fails because
+ * time in one transaction (ExchangeBatchRepository), by one write at a time. A write that fails because
  * Postgres is down is handed to DeferredWrites, which holds it, in order, until Postgres is back.
  * close() writes what is buffered (the last answers before a shutdown are not lost).
  *

@@ -1,21 +1,16 @@
-import type { QueryTrace, RecordExchangePayload, SentenceSupport } from '@quarry/contracts';
-import { LRUCache } from 'lru-cache';
-import { passagesOfCitations, sentenceSupport } from './sentence-support';
-
-// A cached answer is served again and again with the same text and citations: its sentence support
-// is computed once (tokenizing it for every serving was a third of the agent's CPU under load).
-const SUPPORT_BY_ANSWER = new LRUCache<string, SentenceSupport[]>({ max: 2048 });
+import type { RecordExchangePayload } from '@quarry/contracts';
+import type { CachedServingTrace } from '@quarry/persistence';
 
 /** The node name the trace of a cached answer gives its one step. */
 export const ANSWER_CACHE_NODE = 'answer-cache';
 
 /**
  * The trace of an answer the gateway served from its answer cache (the agent never ran): one
- * decision step, the citations it served, and per sentence the cited snippet that supports it.
- * `startedAt` is when the gateway took the question (the payload carries how long it took).
+ * decision step, stored without the answer and its citations (the serving's conversation holds
+ * them; the trace is completed when read). `startedAt` is when the gateway took the question (the
+ * payload carries how long it took).
  */
-export function cachedExchangeTrace(payload: RecordExchangePayload & { queryId: string }, startedAt: Date): QueryTrace {
-  const citations = payload.citations.map((citation) => ({ ...citation }));
+export function cachedExchangeTrace(payload: RecordExchangePayload & { queryId: string }, startedAt: Date): CachedServingTrace {
   return {
     queryId: payload.queryId,
     conversationId: payload.conversationId,
@@ -24,9 +19,6 @@ export function cachedExchangeTrace(payload: RecordExchangePayload & { queryId: 
     startedAt: startedAt.toISOString(),
     durationMs: payload.totalMs,
     generator: payload.generator,
-    answer: payload.answer,
-    citations,
-    sentences: supportOf(payload.answer, citations),
     refinements: 0,
     usage: { promptTokens: 0, completionTokens: 0, totalTokens: 0 },
     steps: [
@@ -39,15 +31,4 @@ export function cachedExchangeTrace(payload: RecordExchangePayload & { queryId: 
       },
     ],
   };
-}
-
-function supportOf(answer: string, citations: RecordExchangePayload['citations']): SentenceSupport[] {
-  const key = JSON.stringify([answer, citations.map((citation) => [citation.index, citation.snippet])]);
-  let sentences = SUPPORT_BY_ANSWER.get(key);
-  if (!sentences) {
-    sentences = sentenceSupport(answer, passagesOfCitations(citations));
-    SUPPORT_BY_ANSWER.set(key, sentences);
-  }
-  // Each trace gets its own copy: a stored trace is never shared with another.
-  return sentences.map((sentence) => ({ ...sentence, cited: [...sentence.cited] }));
 }

@@ -1,6 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { ErrorCode, type QueryTrace } from '@quarry/contracts';
 import { DomainError } from '@quarry/domain';
+import { passagesOfCitations, sentenceSupport } from '@quarry/llm';
 import { type DataSource, QueryTraceRepository } from '@quarry/persistence';
 import { DATA_SOURCE } from '@quarry/service-kit';
 import { renderHtmlReport } from './report/html-report';
@@ -21,7 +22,8 @@ export class QueriesService {
   async trace(tenantId: string, queryId: string): Promise<QueryTrace> {
     const trace = await this.traces.find(tenantId, queryId);
     if (!trace) throw new DomainError(ErrorCode.NotFound, `query ${queryId} not found`);
-    return trace;
+    // A cached serving's trace is stored without its sentence support: it is the same for every serving, computed when asked for.
+    return { ...trace, sentences: trace.sentences ?? sentenceSupport(trace.answer, passagesOfCitations(trace.citations)) };
   }
 
   /** The trace's audit report in the format asked for. */

@@ -1,11 +1,26 @@
-import type { QueryTrace } from '@quarry/contracts';
+import type { Citation, QueryTrace, SentenceSupport } from '@quarry/contracts';
 import type { DataSource, EntityManager } from 'typeorm';
+
+/**
+ * The trace of an answer served from the answer cache, as stored: without the answer and its
+ * citations, which the serving's own conversation holds in its answer message (written in the same
+ * transaction), and without the sentence support that follows from them. A cached answer is served
+ * again and again; copying its text, citations and sentences into a trace per serving was most of
+ * the agent's write traffic under cached load (measured). `find` fills them in.
+ */
+export type CachedServingTrace = Omit<QueryTrace, 'answer' | 'citations' | 'sentences'> & { source: 'answer-cache' };
+
+/** A trace as stored: whole, or a cached serving's. */
+export type StoredQueryTrace = QueryTrace | CachedServingTrace;
+
+/** A trace as read: whole, except that a cached serving's sentence support is the reader's to compute (sentenceSupport of @quarry/llm). */
+export type ReadQueryTrace = Omit<QueryTrace, 'sentences'> & { sentences?: SentenceSupport[] };
 
 /** One trace to store: the tenant and conversation of the exchange it belongs to, and the trace. */
 export interface QueryTraceEntry {
   tenantId: string;
   conversationId: string;
-  trace: QueryTrace;
+  trace: StoredQueryTrace;
 }
 
 /** Where a write runs: the repository's own connection, or a transaction already open. */
@@ -47,11 +62,29 @@ export class QueryTraceRepository {
     return rows.length;
   }
 
-  /** The tenant's trace of the query, or undefined: a missing id, a malformed one and another tenant's look the same. */
-  async find(tenantId: string, queryId: string): Promise<QueryTrace | undefined> {
+  /**
+   * The tenant's trace of the query, or undefined: a missing id, a malformed one and another
+   * tenant's look the same. A cached serving's answer and citations are read from the first answer
+   * message of its conversation (the serving started it; the tenant's own rows only).
+   */
+  async find(tenantId: string, queryId: string): Promise<ReadQueryTrace | undefined> {
     if (!UUID.test(queryId)) return undefined;
-    const rows: Array<{ trace: QueryTrace }> = await this.dataSource.query('SELECT trace FROM query_traces WHERE id = $1 AND tenant_id = $2', [queryId, tenantId]);
-    return rows[0]?.trace;
+    const rows: Array<{ trace: StoredQueryTrace; answer: string | null; citations: Citation[] | null }> = await this.dataSource.query(
+      `SELECT t.trace, m.content AS answer, m.citations
+       FROM query_traces t
+       LEFT JOIN LATERAL (
+         SELECT content, citations FROM messages
+         WHERE tenant_id = t.tenant_id AND conversation_id = t.conversation_id AND role = 'assistant'
+         ORDER BY created_at, id
+         LIMIT 1
+       ) m ON t.trace -> 'answer' IS NULL
+       WHERE t.id = $1 AND t.tenant_id = $2`,
+      [queryId, tenantId],
+    );
+    const row = rows[0];
+    if (!row) return undefined;
+    if ('answer' in row.trace) return row.trace;
+    return { ...row.trace, answer: row.answer ?? '', citations: row.citations ?? [] };
   }
 
   /**

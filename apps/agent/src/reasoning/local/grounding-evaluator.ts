@@ -1,6 +1,5 @@
 import { tokenize } from '@quarry/domain';
-import { type GeneratedAnswer, NO_ANSWER_TEXT, type Passage } from '@quarry/llm';
-import { sentenceSupport, supportedShare } from '../../trace/sentence-support';
+import { type GeneratedAnswer, NO_ANSWER_TEXT, type Passage, sentenceSupport, supportedShare } from '@quarry/llm';
 import type { AnswerEvaluator, Evaluation } from '../judgements';
 
 // How the three scores make the overall one: an unsupported answer is the worst failure.

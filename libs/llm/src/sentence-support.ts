@@ -1,6 +1,7 @@
 import type { Citation, SentenceSupport } from '@quarry/contracts';
 import { tokenize } from '@quarry/domain';
-import { parseCitedPassageIndexes, splitIntoSentences } from '@quarry/llm';
+import { parseCitedPassageIndexes } from './citations';
+import { splitIntoSentences } from './sentences';
 
 /** A passage a sentence may cite: its citation number and its text (a citation's snippet will do). */
 export interface SupportPassage {

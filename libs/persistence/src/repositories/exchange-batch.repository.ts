@@ -1,5 +1,7 @@
-import type { QueryTrace } from '@quarry/contracts';
-import { type ConversationExchange, type DataSource, type QueryLogEntry, QueryTraceRepository } from '@quarry/persistence';
+import type { DataSource } from 'typeorm';
+import type { ConversationExchange } from './conversation.repository';
+import type { QueryLogEntry } from './query-log.repository';
+import { QueryTraceRepository, type StoredQueryTrace } from './query-trace.repository';
 
 /** What the agent records of one answered question: the conversation exchange, the query-log row and the audit trail. */
 export interface ExchangeRecord {
@@ -10,11 +12,12 @@ export interface ExchangeRecord {
    * transaction under the exchange's tenant and conversation, never the trace's own; stored once
    * per queryId (a redelivery writes nothing twice). Left out of an exchange that is refused.
    */
-  trace?: QueryTrace;
+  trace?: StoredQueryTrace;
 }
 
 /**
- * Writes many exchanges and query-log rows in one transaction of at most six statements, whatever
+ * The agent's write-behind log of answered questions (apps/agent ExchangeLog) lands here: writes
+ * many exchanges and query-log rows in one transaction of at most six statements, whatever
  * their number: the conversations some of them start (claimed only within their tenant, exactly as
  * ConversationRepository.appendExchange does for one), the conversations the others continue
  * (touched only when they are the tenant's), both messages and the trace of every exchange whose
@@ -24,7 +27,7 @@ export interface ExchangeRecord {
  * ConversationRepository.messages reads them), and exchanges of one batch are a microsecond apart
  * in batch order, so two exchanges of one conversation written together keep their order.
  */
-export class ExchangeWriter {
+export class ExchangeBatchRepository {
   private readonly knownTenants = new Set<string>();
   private readonly traces: QueryTraceRepository;
 
@@ -32,7 +35,10 @@ export class ExchangeWriter {
     this.traces = new QueryTraceRepository(dataSource);
   }
 
-  /** Writes the batch; resolves with the exchanges refused because their conversation is not the tenant's. */
+  /**
+   * Writes the batch; resolves with the exchanges refused because their conversation is not the tenant's.
+   * @allTenants a batch spans tenants (the agent's write-behind log); every row is written under its own record's tenant, and a conversation is claimed or continued only within it.
+   */
   async write(batch: readonly ExchangeRecord[]): Promise<ExchangeRecord[]> {
     if (batch.length === 0) return [];
     const refused = await this.dataSource.transaction(async (manager) => {
