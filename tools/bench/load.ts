@@ -28,6 +28,7 @@ import { type LoadFigures, closedLoop, closedLoopOf } from './load-client';
 import { printSummary, readProfiles, summarise } from './load-profile';
 import { DistinctQuestions, RepeatedQuestions, ZipfQuestions } from './load-questions';
 import { scifactSample } from './scifact-sample';
+import { describePauses, samplePauses } from './service-pauses';
 import { percentile } from './stats';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 3);
@@ -171,13 +172,16 @@ async function main(): Promise<void> {
       for (const concurrency of CONCURRENCIES) {
         for (const condition of CONDITIONS) {
           const before = condition === 'query zipf' ? await answerCacheCounters(stack) : undefined;
+          const queried = condition.startsWith('query');
+          const pausesBefore = queried ? await samplePauses(`${stack.urlOf('gateway')}/metrics`) : undefined;
           const result: LoadFigures & { hitRate?: number } = await measure(condition, concurrency, SECONDS);
+          const pauses = pausesBefore ? `  gateway: ${describePauses(pausesBefore, await samplePauses(`${stack.urlOf('gateway')}/metrics`))}` : '';
           const after = before ? await answerCacheCounters(stack) : undefined;
           if (before && after && after.total > before.total) result.hitRate = (after.hits - before.hits) / (after.total - before.total);
           figures.set(`${condition}@${concurrency}`, result);
           console.log(
             `run ${run + 1} ${`${condition} @${concurrency}`.padEnd(20)} ${fmt(result.requestsPerSecond, 0).padStart(6)} req/s  p50 ${fmt(result.p50, 2)}  p95 ${fmt(result.p95, 2)}  p99 ${fmt(result.p99, 2)} ms` +
-              `  client CPU ${fmt(result.clientCpu * 100, 0)}%${condition === 'query zipf' ? `  answer-cache hits ${result.hitRate === undefined ? 'n/a' : `${fmt(result.hitRate * 100)}%`}` : ''}`,
+              `  client CPU ${fmt(result.clientCpu * 100, 0)}%${condition === 'query zipf' ? `  answer-cache hits ${result.hitRate === undefined ? 'n/a' : `${fmt(result.hitRate * 100)}%`}` : ''}${pauses}`,
           );
         }
       }
