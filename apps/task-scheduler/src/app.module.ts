@@ -1,10 +1,16 @@
 import { Module } from '@nestjs/common';
+import { ServiceCacheModule } from '@quarry/service-kit';
+import { CancelTaskJob } from './jobs/cancel-task.job';
 import { PurgeQueryLogJob } from './jobs/purge-query-log.job';
 import { ReconcileDocumentsJob } from './jobs/reconcile-documents.job';
+import { RunTaskJob } from './jobs/run-task.job';
+import { SubmitTaskJob } from './jobs/submit-task.job';
 import { JobSchedules } from './services/job-schedules.service';
+import { TaskSystem } from './tasks/task-system';
 
 @Module({
-  controllers: [PurgeQueryLogJob, ReconcileDocumentsJob],
-  providers: [JobSchedules],
+  imports: [ServiceCacheModule.forService('task-scheduler')],
+  controllers: [PurgeQueryLogJob, ReconcileDocumentsJob, SubmitTaskJob, CancelTaskJob, RunTaskJob],
+  providers: [JobSchedules, TaskSystem],
 })
 export class TaskSchedulerModule {}

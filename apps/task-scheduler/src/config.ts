@@ -1,6 +1,6 @@
-import { loadConfig, schedulerEnv, serviceEnv, serviceHttpEnv } from '@quarry/config';
+import { cacheEnv, loadConfig, schedulerEnv, serviceEnv, serviceHttpEnv } from '@quarry/config';
 
-export const schedulerConfigSchema = serviceEnv.extend(serviceHttpEnv(3004).shape).extend(schedulerEnv.shape);
+export const schedulerConfigSchema = serviceEnv.extend(serviceHttpEnv(3004).shape).extend(schedulerEnv.shape).extend(cacheEnv.shape);
 export type SchedulerConfig = ReturnType<typeof loadSchedulerConfig>;
 
 export function loadSchedulerConfig(env: NodeJS.ProcessEnv = process.env) {

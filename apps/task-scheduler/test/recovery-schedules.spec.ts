@@ -1,13 +1,13 @@
 import { QueueName, stageJobId } from '@quarry/contracts';
 import { type DataSource, DocumentRepository, createDataSource } from '@quarry/persistence';
-import { type RunningService, runService } from '@quarry/service-kit';
+import type { RunningService } from '@quarry/service-kit';
 import { PrivateRedis, type TestSchema, createTestSchema, waitFor } from '@quarry/testing';
 import { redisOptionsFromUrl } from '@quarry/transport';
 import { Queue } from 'bullmq';
 import Redis from 'ioredis';
-import { TaskSchedulerModule } from '../src/app.module';
-import { type SchedulerConfig, loadSchedulerConfig } from '../src/config';
+import type { SchedulerConfig } from '../src/config';
 import { JobSchedules } from '../src/services/job-schedules.service';
+import { startScheduler } from './start-scheduler';
 
 const PREFIX = 'quarry-schedules-test';
 const TENANT = 'acme';
@@ -24,22 +24,17 @@ describe('recovery schedules survive Redis losing its data (in-process task-sche
   beforeAll(async () => {
     schema = await createTestSchema('schedules');
     redis = await PrivateRedis.start();
-    const config = loadSchedulerConfig({
-      NODE_ENV: 'test',
-      LOG_LEVEL: 'error',
+    service = await startScheduler({
       DATABASE_URL: schema.url,
       DATABASE_SCHEMA: schema.schema,
-      DATABASE_POOL_MAX: '4',
       REDIS_URL: redis.url,
       REDIS_PREFIX: PREFIX,
-      HOST: '127.0.0.1',
       SHUTDOWN_TIMEOUT_MS: '2000',
       // Far apart, so only the restored schedules' immediate reconcile can explain a quick re-drive.
       RECONCILE_EVERY_MS: '600000',
       RECONCILE_STUCK_SECONDS: '3600',
       SCHEDULE_CHECK_EVERY_MS: '1000',
     });
-    service = await runService({ name: 'task-scheduler', config, http: { port: 0, host: config.HOST }, queues: [QueueName.Scheduler], module: TaskSchedulerModule, silentLogs: true });
     dataSource = await createDataSource({ url: schema.url, schema: schema.schema, poolMax: 2, statementTimeoutMs: 10_000, applicationName: 'test' }).initialize();
     documents = new DocumentRepository(dataSource);
     scheduler = new Queue(QueueName.Scheduler, { connection: redisOptionsFromUrl(redis.url), prefix: PREFIX });

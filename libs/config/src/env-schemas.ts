@@ -246,6 +246,10 @@ export const schedulerEnv = z.object({
   RECONCILE_MAX_DOCUMENTS_PER_ROUND: positiveInt(5000),
   /** How often the scheduler checks that its repeating jobs still exist in Redis (and restores them). */
   SCHEDULE_CHECK_EVERY_MS: positiveInt(15 * 1000),
+  /** retention.purge deletes index changes older than this (every retrieval replica has long applied them). */
+  INDEX_CHANGES_RETENTION_HOURS: positiveInt(24),
+  /** retention.purge deletes embedding-cache rows no chunk uses once older than this. */
+  EMBEDDING_CACHE_RETENTION_DAYS: positiveInt(30),
 });
 
 /** What every service reads: runtime, Postgres, Redis and queue worker settings. */

@@ -11,4 +11,6 @@ export * from './jobs';
 export * from './queues';
 export * from './retrieval.contract';
 export * from './scheduler.contract';
+export * from './task-types';
+export * from './task.contract';
 export * from './trace.contract';

@@ -7,6 +7,7 @@ import { IngestDocumentPayload, type IngestionStage, ReembedCorpusPayload } from
 import { QueueName } from './queues';
 import { SearchChunksReply, SearchChunksRequest } from './retrieval.contract';
 import { PurgeQueryLogPayload, ReconcileDocumentsPayload } from './scheduler.contract';
+import { CancelTaskRequest, RunTaskPayload, SubmitTaskReply, SubmitTaskRequest, TaskView } from './task.contract';
 
 /** Every job name. The name decides the queue, the payload schema, the reply and the options. */
 export const JobName = {
@@ -24,6 +25,9 @@ export const JobName = {
   WarmAnswers: 'agent.warm-answers',
   PurgeQueryLog: 'task-scheduler.purge-query-log',
   ReconcileDocuments: 'task-scheduler.reconcile-documents',
+  SubmitTask: 'task-scheduler.submit-task',
+  CancelTask: 'task-scheduler.cancel-task',
+  RunTask: 'task-scheduler.run-task',
 } as const;
 export type JobName = (typeof JobName)[keyof typeof JobName];
 
@@ -161,6 +165,31 @@ export const jobContracts = {
     payload: ReconcileDocumentsPayload,
     options: { attempts: 1, removeOnComplete: keepBriefly, removeOnFail: keepForInspection },
   } satisfies EventContract<typeof ReconcileDocumentsPayload>,
+  [JobName.SubmitTask]: {
+    kind: 'request',
+    queue: QueueName.Scheduler,
+    payload: SubmitTaskRequest,
+    reply: SubmitTaskReply,
+    timeoutMs: 10_000,
+    options: requestOptions,
+  } satisfies RequestContract<typeof SubmitTaskRequest, typeof SubmitTaskReply>,
+  [JobName.CancelTask]: {
+    kind: 'request',
+    queue: QueueName.Scheduler,
+    payload: CancelTaskRequest,
+    reply: TaskView,
+    timeoutMs: 10_000,
+    options: requestOptions,
+  } satisfies RequestContract<typeof CancelTaskRequest, typeof TaskView>,
+  // One run of a task. Never retried by BullMQ: the task's own maxRetries and backoff decide (the
+  // task-scheduler puts the next run on the queue); a run whose worker died is handed on by
+  // BullMQ's stalled-job check and taken over.
+  [JobName.RunTask]: {
+    kind: 'event',
+    queue: QueueName.Scheduler,
+    payload: RunTaskPayload,
+    options: { attempts: 1, removeOnComplete: keepBriefly, removeOnFail: keepForInspection },
+  } satisfies EventContract<typeof RunTaskPayload>,
 } as const;
 
 type Contracts = typeof jobContracts;

@@ -3,3 +3,4 @@ export * from './errors/dependency-outage';
 export * from './errors/domain-error';
 export * from './errors/unstorable-data';
 export * from './text';
+export { abortReason, abortableDelay, raceAbort } from './async/abortable';

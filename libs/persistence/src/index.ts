@@ -12,6 +12,7 @@ export * from './repositories/processing-job.repository';
 export * from './repositories/query-log.repository';
 export * from './repositories/query-trace.repository';
 export * from './repositories/exchange-batch.repository';
+export * from './repositories/task.repository';
 export * from './repositories/tenant-quota.repository';
 export * from './repositories/vector-bytes';
 export type { ProcessingJobStatus } from './entities/processing-job.entity';

@@ -84,11 +84,13 @@ describe('repository methods are scoped by tenant', () => {
     // A new entry here is a decision: it must take no id from a client (see each method's comment).
     const known = [
       'ChunkRepository.changesAfter',
+      'ChunkRepository.purgeChangesOlderThan',
       'ChunkRepository.feedStart',
       'ChunkRepository.indexedChunkPages',
       'ChunkRepository.indexedCountsByTenant',
       'DocumentRepository.findStuck',
       'EmbeddingCacheRepository.getMany',
+      'EmbeddingCacheRepository.purgeUnusedOlderThan',
       'EmbeddingCacheRepository.putMany',
       'EmbeddingVersionRepository.activate',
       'EmbeddingVersionRepository.active',

@@ -12,3 +12,4 @@ export * from './pending-replies';
 export * from './queue-registry';
 export * from './redis-connection';
 export * from './request-batcher';
+export * from './task-cancel-channel';

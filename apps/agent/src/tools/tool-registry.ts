@@ -1,3 +1,4 @@
+import { raceAbort } from '@quarry/domain';
 import { z } from 'zod';
 import type { ToolDescription } from '../reasoning/judgements';
 import { type AgentTool, type ToolContext, ToolInputError } from './agent-tool';
@@ -79,27 +80,4 @@ export class ToolRegistry {
       return finish('error', `the ${name} tool failed`);
     }
   }
-}
-
-/** The work's own result, or the signal's abort, whichever comes first (a tool that ignores its signal is still cut off). */
-function raceAbort<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
-  if (signal.aborted) return Promise.reject(abortReason(signal));
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = () => reject(abortReason(signal));
-    signal.addEventListener('abort', onAbort, { once: true });
-    work.then(
-      (value) => {
-        signal.removeEventListener('abort', onAbort);
-        resolve(value);
-      },
-      (error: unknown) => {
-        signal.removeEventListener('abort', onAbort);
-        reject(error instanceof Error ? error : new Error(String(error)));
-      },
-    );
-  });
-}
-
-function abortReason(signal: AbortSignal): Error {
-  return signal.reason instanceof Error ? signal.reason : new Error('aborted');
 }

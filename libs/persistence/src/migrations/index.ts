@@ -11,6 +11,7 @@ import { CorpusVersion1764600000000 } from './1764600000000-corpus-version';
 import { QueryLogByTenant1764700000000 } from './1764700000000-query-log-by-tenant';
 import { QueryTraces1764800000000 } from './1764800000000-query-traces';
 import { ConversationsByTenant1764900000000 } from './1764900000000-conversations-by-tenant';
+import { Tasks1765000000000 } from './1765000000000-tasks';
 
 /** Every migration, in order. New migrations are appended here. */
-export const ALL_MIGRATIONS = [InitialSchema1763700000000, StagedIngestion1763800000000, EmbeddingVersions1763900000000, GaplessIndexFeed1764000000000, AttemptOutcomes1764100000000, ApiKeys1764200000000, TenantOwnedRows1764300000000, TenantQuotas1764400000000, CacheEntries1764500000000, CorpusVersion1764600000000, QueryLogByTenant1764700000000, QueryTraces1764800000000, ConversationsByTenant1764900000000];
+export const ALL_MIGRATIONS = [InitialSchema1763700000000, StagedIngestion1763800000000, EmbeddingVersions1763900000000, GaplessIndexFeed1764000000000, AttemptOutcomes1764100000000, ApiKeys1764200000000, TenantOwnedRows1764300000000, TenantQuotas1764400000000, CacheEntries1764500000000, CorpusVersion1764600000000, QueryLogByTenant1764700000000, QueryTraces1764800000000, ConversationsByTenant1764900000000, Tasks1765000000000];

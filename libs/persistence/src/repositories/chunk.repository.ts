@@ -248,6 +248,18 @@ export class ChunkRepository {
   }
 
   /**
+   * Deletes index changes older than `hours`; returns how many went. A retrieval replica that boots
+   * loads the chunks and follows the feed from then on (feedStart), and a running one catches up
+   * before every search, so only a replica that has been behind for longer than this could still
+   * need them — and it would have long been unready.
+   * @allTenants system work: the retention purge; it takes an age, never an id.
+   */
+  async purgeChangesOlderThan(hours: number): Promise<number> {
+    const result: [unknown[], number] = await this.dataSource.query(`DELETE FROM index_changes WHERE created_at < now() - make_interval(hours => $1)`, [hours]);
+    return result[1];
+  }
+
+  /**
    * Every chunk of every indexed document embedded with `embeddingModel`, page by page, so a full
    * load never holds more than one page of rows. Keyset pagination on (document_id, ordinal) — the
    * unique index of chunks — keeps each page one index range scan and a document's chunks contiguous.

@@ -21,6 +21,24 @@ export class EmbeddingCacheRepository {
     return new Map(rows.map((row) => [row.content_sha256, bytesToVector(row.vector)]));
   }
 
+  /**
+   * Deletes vectors older than `days` that no chunk's text has any more (the key is the SHA-256 of
+   * the text embedded, which is the chunk's text); returns how many went. A vector deleted by
+   * mistake costs one embedding call when its text comes back, nothing else.
+   * @allTenants system work: the cache is shared by content (no tenant in it); it takes an age, never an id.
+   */
+  async purgeUnusedOlderThan(days: number): Promise<number> {
+    const result: [unknown[], number] = await this.dataSource.query(
+      `DELETE FROM embedding_cache e
+        WHERE e.created_at < now() - make_interval(days => $1)
+          AND NOT EXISTS (
+            SELECT 1 FROM chunks c WHERE encode(sha256(convert_to(c.text, 'UTF8')), 'hex') = e.content_sha256
+          )`,
+      [days],
+    );
+    return result[1];
+  }
+
   /** @allTenants system work: keyed by content hash and model, like `getMany`. */
   async putMany(model: string, entries: Array<{ contentSha256: string; vector: Float32Array }>): Promise<void> {
     if (entries.length === 0) return;

@@ -100,6 +100,15 @@ export class ProcessingJobRepository {
     return new Set(rows.map((row) => row.kind));
   }
 
+  /** Deletes the tenant's finished attempts older than `days` (an active one is kept whatever its age); returns how many went. */
+  async purgeFinishedOlderThan(tenantId: string, days: number): Promise<number> {
+    const result: [unknown[], number] = await this.dataSource.query(
+      `DELETE FROM processing_jobs WHERE tenant_id = $1 AND status <> 'active' AND coalesce(finished_at, started_at) < now() - make_interval(days => $2)`,
+      [tenantId, days],
+    );
+    return result[1];
+  }
+
   /** The latest attempts on a document, newest first. */
   forDocument(tenantId: string, documentId: string): Promise<ProcessingJobEntity[]> {
     return this.dataSource.getRepository(ProcessingJobEntity).find({ where: { tenantId, documentId }, order: { startedAt: 'DESC' }, take: 20 });

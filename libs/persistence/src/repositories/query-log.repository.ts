@@ -25,6 +25,12 @@ export class QueryLogRepository {
     return result[1];
   }
 
+  /** Deletes the tenant's entries older than `days`; returns how many went (a tenant's own retention purge). */
+  async purgeTenantOlderThan(tenantId: string, days: number): Promise<number> {
+    const result: [unknown[], number] = await this.dataSource.query(`DELETE FROM query_log WHERE tenant_id = $1 AND created_at < now() - make_interval(days => $2)`, [tenantId, days]);
+    return result[1];
+  }
+
   /**
    * The tenant's most asked questions since `sinceDays` ago, most asked first: grouped by their
    * text with case and runs of whitespace folded (the caller may fold further), each with the

@@ -87,6 +87,12 @@ export class QueryTraceRepository {
     return { ...row.trace, answer: row.answer ?? '', citations: row.citations ?? [] };
   }
 
+  /** Deletes the tenant's traces older than `days`; returns how many went. */
+  async purgeTenantOlderThan(tenantId: string, days: number): Promise<number> {
+    const result: [unknown[], number] = await this.dataSource.query(`DELETE FROM query_traces WHERE tenant_id = $1 AND created_at < now() - make_interval(days => $2)`, [tenantId, days]);
+    return result[1];
+  }
+
   /**
    * Deletes traces older than the retention window (the query log's: a trace repeats a logged
    * question); returns how many went.

@@ -1,0 +1,67 @@
+import { Inject, Injectable, type BeforeApplicationShutdown, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
+import { TieredCache } from '@quarry/cache';
+import type { TaskType } from '@quarry/contracts';
+import type { Logger, ServiceMetrics } from '@quarry/observability';
+import { type DataSource, TaskRepository } from '@quarry/persistence';
+import { DATA_SOURCE, JOB_CLIENT, LOGGER, METRICS, SERVICE_CONFIG } from '@quarry/service-kit';
+import { type JobClient, TaskCancelChannel } from '@quarry/transport';
+import type { SchedulerConfig } from '../config';
+import { CacheWarmTask } from './handlers/cache-warm.task';
+import { DiagnosticsWaitTask } from './handlers/diagnostics-wait.task';
+import { RetentionPurgeTask } from './handlers/retention-purge.task';
+import type { TaskHandler } from './task-handler';
+import { TaskManager } from './task-manager';
+import { TaskMetrics } from './task-metrics';
+import { TaskQueue } from './task-queue';
+import { TaskRunner } from './task-runner';
+
+/**
+ * The task manager of this task-scheduler replica: the handlers of every task type, the manager
+ * (submit, cancel, dependencies), the runner, and the cancel channel every replica listens on.
+ */
+@Injectable()
+export class TaskSystem implements OnApplicationBootstrap, BeforeApplicationShutdown, OnApplicationShutdown {
+  readonly manager: TaskManager;
+  readonly runner: TaskRunner;
+  readonly repository: TaskRepository;
+  private readonly cancels: TaskCancelChannel;
+
+  constructor(
+    @Inject(DATA_SOURCE) dataSource: DataSource,
+    @Inject(JOB_CLIENT) jobs: JobClient,
+    @Inject(SERVICE_CONFIG) config: SchedulerConfig,
+    @Inject(METRICS) metrics: ServiceMetrics,
+    @Inject(LOGGER) private readonly logger: Logger,
+    @Inject(TieredCache) cache: TieredCache,
+  ) {
+    this.repository = new TaskRepository(dataSource);
+    const queue = new TaskQueue(jobs);
+    const taskMetrics = new TaskMetrics(metrics.registry);
+    this.cancels = new TaskCancelChannel({ url: config.REDIS_URL, prefix: config.REDIS_PREFIX });
+    const handlers: TaskHandler[] = [
+      new CacheWarmTask(jobs),
+      new RetentionPurgeTask(dataSource, cache, {
+        queryLogRetentionDays: config.QUERY_LOG_RETENTION_DAYS,
+        indexChangesRetentionHours: config.INDEX_CHANGES_RETENTION_HOURS,
+        embeddingCacheRetentionDays: config.EMBEDDING_CACHE_RETENTION_DAYS,
+      }),
+      new DiagnosticsWaitTask(),
+    ] as TaskHandler[];
+    this.manager = new TaskManager(this.repository, queue, this.cancels, taskMetrics, logger);
+    this.runner = new TaskRunner(this.repository, new Map<TaskType, TaskHandler>(handlers.map((handler) => [handler.type, handler])), queue, this.manager, taskMetrics, logger);
+  }
+
+  async onApplicationBootstrap(): Promise<void> {
+    await this.cancels.listen(({ taskId }) => this.runner.cancelled(taskId));
+  }
+
+  /** Runs in progress are handed back before the queue worker closes (it would wait for them). */
+  beforeApplicationShutdown(): void {
+    if (this.runner.activeRuns > 0) this.logger.info('handing running tasks back to the queue', { runs: this.runner.activeRuns });
+    this.runner.stopAll();
+  }
+
+  onApplicationShutdown(): void {
+    this.cancels.close();
+  }
+}

@@ -1,0 +1,124 @@
+import { z } from 'zod';
+import { JobMeta, TenantId, safeShortText } from './common.schema';
+import { TASK_TYPES, type TaskType } from './task-types';
+
+/**
+ * Background tasks (issue 12): work an operator or a producer submits, that the task-scheduler
+ * runs, and that anyone with the tenant's key can follow and cancel. Postgres holds the task (the
+ * record); BullMQ runs it (the executor).
+ */
+
+/** Served in this order; within a priority, tenants take turns. */
+export const TaskPriority = z.enum(['low', 'normal', 'high', 'critical']);
+export type TaskPriority = z.infer<typeof TaskPriority>;
+
+/**
+ * `pending`: ready, queued to run · `scheduled`: waits for its time (runAt, the next cron
+ * occurrence, or a retry's backoff) · `waiting`: waits for its dependencies · `running` ·
+ * `completed` · `failed` · `cancelled`. The last three are final (a cron task is final only once
+ * cancelled: after each occurrence it is `scheduled` again).
+ */
+export const TaskStatus = z.enum(['pending', 'scheduled', 'waiting', 'running', 'completed', 'failed', 'cancelled']);
+export type TaskStatus = z.infer<typeof TaskStatus>;
+
+export const FINAL_TASK_STATUSES: ReadonlySet<TaskStatus> = new Set<TaskStatus>(['completed', 'failed', 'cancelled']);
+
+/** A task runs once each task it depends on has reached the status it requires (default: completed). */
+export const TaskDependency = z
+  .object({
+    taskId: z.uuid(),
+    requiredStatus: z.enum(['completed', 'failed', 'cancelled']).default('completed'),
+  })
+  .strict();
+export type TaskDependency = z.infer<typeof TaskDependency>;
+
+/** Retries wait this long times 2^(attempt - 1): 2 s, 4 s, 8 s … */
+export const TASK_RETRY_BASE_DELAY_MS = 2000;
+export const TASK_MAX_DEPENDENCIES = 32;
+const METADATA_MAX_BYTES = 4096;
+
+const TaskTypeName = z.enum(Object.keys(TASK_TYPES) as [TaskType, ...TaskType[]], {
+  error: () => `unknown task type; known types: ${Object.keys(TASK_TYPES).join(', ')}`,
+});
+
+/** What `POST /api/tasks` takes (the tenant comes from the caller's key), and what a producer sends. */
+export const SubmitTaskRequest = JobMeta.extend({
+  tenantId: TenantId,
+  type: TaskTypeName,
+  /** Validated against the type's own schema (task-types.ts). */
+  params: z.record(z.string(), z.unknown()).default({}),
+  priority: TaskPriority.default('normal'),
+  dependsOn: z.array(TaskDependency).max(TASK_MAX_DEPENDENCIES).default([]),
+  /** Not before this instant (ISO 8601 with offset). */
+  runAt: z.iso.datetime({ offset: true }).optional(),
+  /** A cron pattern (5 fields, or 6 with seconds; UTC): the task runs at every occurrence until cancelled. */
+  cron: safeShortText(z.string().min(9).max(120)).optional(),
+  /** Each run is stopped and the task failed after this long. */
+  timeoutSeconds: z.number().int().min(1).max(7 * 24 * 3600).default(3600),
+  /** Failed runs tried again (with exponential backoff) before the task fails. */
+  maxRetries: z.number().int().min(0).max(20).default(2),
+  /** The caller's own labels, returned as given. */
+  metadata: z
+    .record(safeShortText(z.string().max(64)), z.union([z.string().max(1024), z.number(), z.boolean(), z.null()]))
+    .refine((value) => JSON.stringify(value).length <= METADATA_MAX_BYTES, `metadata must be at most ${METADATA_MAX_BYTES} bytes as JSON`)
+    .default({}),
+  /** The same key from the same tenant names the same task: a retried submission creates one task. */
+  idempotencyKey: safeShortText(z.string().min(1).max(200)).optional(),
+})
+  .strict()
+  .superRefine((request, context) => {
+    if (request.runAt !== undefined && request.cron !== undefined) context.addIssue({ code: 'custom', path: ['cron'], message: 'give runAt or cron, not both' });
+    if (request.cron !== undefined && request.dependsOn.length > 0) context.addIssue({ code: 'custom', path: ['dependsOn'], message: 'a cron task cannot depend on other tasks' });
+    const parsed = TASK_TYPES[request.type].params.safeParse(request.params);
+    if (!parsed.success) for (const issue of parsed.error.issues) context.addIssue({ ...issue, path: ['params', ...issue.path] });
+  });
+export type SubmitTaskRequest = z.input<typeof SubmitTaskRequest>;
+
+/** What a task is and where it stands (`GET /api/tasks/:id`, and every reply about a task). */
+export const TaskView = z.object({
+  id: z.uuid(),
+  type: TaskTypeName,
+  params: z.record(z.string(), z.unknown()),
+  priority: TaskPriority,
+  status: TaskStatus,
+  /** 0-100, as the handler last reported it. */
+  progress: z.number().min(0).max(100),
+  progressMessage: z.string().nullable(),
+  result: z.unknown().nullable(),
+  error: z.string().nullable(),
+  /** Runs started, retries and cron occurrences included. */
+  attempts: z.number().int().min(0),
+  maxRetries: z.number().int().min(0),
+  timeoutSeconds: z.number().int().min(1),
+  dependsOn: z.array(TaskDependency),
+  runAt: z.iso.datetime().nullable(),
+  cron: z.string().nullable(),
+  /** When it runs next (runAt, a retry's backoff, the next cron occurrence), while scheduled. */
+  nextRunAt: z.iso.datetime().nullable(),
+  metadata: z.record(z.string(), z.unknown()),
+  idempotencyKey: z.string().nullable(),
+  createdAt: z.iso.datetime(),
+  startedAt: z.iso.datetime().nullable(),
+  finishedAt: z.iso.datetime().nullable(),
+  /** Of the last run: wall time and the worker process's CPU time while it ran. */
+  usage: z.object({ durationMs: z.number().min(0), cpuMs: z.number().min(0) }).nullable(),
+});
+export type TaskView = z.infer<typeof TaskView>;
+
+export const SubmitTaskReply = z.object({
+  task: TaskView,
+  /** False when the idempotency key named a task already submitted (that task is returned). */
+  created: z.boolean(),
+});
+export type SubmitTaskReply = z.infer<typeof SubmitTaskReply>;
+
+/** Cancels a task that has not ended; a running one is stopped wherever it runs. */
+export const CancelTaskRequest = JobMeta.extend({ tenantId: TenantId, taskId: z.uuid() }).strict();
+export type CancelTaskRequest = z.input<typeof CancelTaskRequest>;
+
+/** Runs one task (put on the queue by the task-scheduler; a foreign producer's is checked against the task's row). */
+export const RunTaskPayload = JobMeta.extend({ tenantId: TenantId, taskId: z.uuid() });
+export type RunTaskPayload = z.input<typeof RunTaskPayload>;
+
+/** BullMQ priorities (1 is served first). */
+export const TASK_QUEUE_PRIORITY: Record<TaskPriority, number> = { critical: 1, high: 2, normal: 3, low: 4 };

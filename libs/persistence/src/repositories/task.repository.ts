@@ -1,0 +1,351 @@
+import { randomUUID } from 'node:crypto';
+import type { TaskDependency, TaskPriority, TaskStatus, TaskType, TaskView } from '@quarry/contracts';
+import type { DataSource } from 'typeorm';
+
+/** A task as the task-scheduler stores it on submit (validated and defaulted by SubmitTaskRequest). */
+export interface NewTask {
+  tenantId: string;
+  type: TaskType;
+  params: Record<string, unknown>;
+  priority: TaskPriority;
+  status: Extract<TaskStatus, 'pending' | 'scheduled' | 'waiting'>;
+  dependsOn: TaskDependency[];
+  runAt: Date | null;
+  cron: string | null;
+  nextRunAt: Date | null;
+  timeoutSeconds: number;
+  maxRetries: number;
+  metadata: Record<string, unknown>;
+  idempotencyKey: string | null;
+}
+
+/** How a run ended, as the worker that held it reports it. */
+export interface RunOutcome {
+  status: Extract<TaskStatus, 'completed' | 'failed' | 'scheduled'>;
+  result?: unknown;
+  error?: string | null;
+  nextRunAt?: Date | null;
+  usage: { durationMs: number; cpuMs: number };
+}
+
+/** A dependency of a task and where it stands. */
+export interface DependencyState extends TaskDependency {
+  status: TaskStatus;
+}
+
+export interface TaskListFilter {
+  status?: TaskStatus;
+  type?: string;
+  limit: number;
+  /** Tasks created before this one (the previous page's last id). */
+  after?: string;
+}
+
+const FINAL = `('completed', 'failed', 'cancelled')`;
+const COLUMNS = `id::text, type, params, priority, status, progress, progress_message, result, error, attempts, max_retries, timeout_seconds,
+  run_at, cron, next_run_at, metadata, idempotency_key, created_at, started_at, finished_at, usage`;
+
+interface TaskRow {
+  id: string;
+  type: TaskType;
+  params: Record<string, unknown>;
+  priority: TaskPriority;
+  status: TaskStatus;
+  progress: number;
+  progress_message: string | null;
+  result: unknown;
+  error: string | null;
+  attempts: number;
+  max_retries: number;
+  timeout_seconds: number;
+  run_at: Date | null;
+  cron: string | null;
+  next_run_at: Date | null;
+  metadata: Record<string, unknown>;
+  idempotency_key: string | null;
+  created_at: Date;
+  started_at: Date | null;
+  finished_at: Date | null;
+  usage: TaskView['usage'];
+  depends_on?: TaskDependency[] | null;
+}
+
+const iso = (value: Date | null) => (value ? value.toISOString() : null);
+
+function toView(row: TaskRow): TaskView {
+  return {
+    id: row.id,
+    type: row.type,
+    params: row.params,
+    priority: row.priority,
+    status: row.status,
+    progress: row.progress,
+    progressMessage: row.progress_message,
+    result: row.result ?? null,
+    error: row.error,
+    attempts: row.attempts,
+    maxRetries: row.max_retries,
+    timeoutSeconds: row.timeout_seconds,
+    dependsOn: row.depends_on ?? [],
+    runAt: iso(row.run_at),
+    cron: row.cron,
+    nextRunAt: iso(row.next_run_at),
+    metadata: row.metadata,
+    idempotencyKey: row.idempotency_key,
+    createdAt: row.created_at.toISOString(),
+    startedAt: iso(row.started_at),
+    finishedAt: iso(row.finished_at),
+    usage: row.usage,
+  };
+}
+
+// The task's dependencies, in the order they were given, as TaskView names them.
+const WITH_DEPENDENCIES = `(SELECT coalesce(jsonb_agg(jsonb_build_object('taskId', d.depends_on, 'requiredStatus', d.required_status) ORDER BY d.ordinal), '[]')
+   FROM task_dependencies d WHERE d.task_id = t.id AND d.tenant_id = t.tenant_id) AS depends_on`;
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/**
+ * Background tasks (table tasks), per tenant: written by the task-scheduler (submit, each run's
+ * start, progress and end, cancel), read by the gateway's /api/tasks routes. A run's writes carry
+ * its run token and change the task only while that run is the task's current one.
+ */
+export class TaskRepository {
+  constructor(private readonly dataSource: DataSource) {}
+
+  /**
+   * Stores the task with its dependencies, or — when the tenant already has a task under the same
+   * idempotency key — returns that one (`created: false`). Dependencies must be the tenant's own
+   * tasks: `missing` lists those that are not (another tenant's look like no task at all), and
+   * nothing is stored then.
+   */
+  async insert(task: NewTask): Promise<{ task: TaskView; created: boolean } | { missing: string[] }> {
+    return this.dataSource.transaction(async (manager) => {
+      if (task.idempotencyKey !== null) {
+        const existing = await this.findByKey(manager, task.tenantId, task.idempotencyKey);
+        if (existing) return { task: existing, created: false };
+      }
+      const dependencyIds = task.dependsOn.map((dependency) => dependency.taskId);
+      if (dependencyIds.length > 0) {
+        const found: Array<{ id: string }> = await manager.query(`SELECT id::text FROM tasks WHERE tenant_id = $1 AND id = ANY($2::uuid[])`, [task.tenantId, dependencyIds]);
+        const known = new Set(found.map((row) => row.id));
+        const missing = dependencyIds.filter((id) => !known.has(id));
+        if (missing.length > 0) return { missing };
+      }
+      await manager.query(`INSERT INTO tenants (id, name) VALUES ($1, $1) ON CONFLICT (id) DO NOTHING`, [task.tenantId]);
+      const id = randomUUID();
+      const inserted: Array<{ id: string }> = await manager.query(
+        `INSERT INTO tasks (id, tenant_id, type, params, priority, status, max_retries, timeout_seconds, run_at, cron, next_run_at, metadata, idempotency_key)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
+         ON CONFLICT (tenant_id, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
+         RETURNING id::text`,
+        [
+          id,
+          task.tenantId,
+          task.type,
+          JSON.stringify(task.params),
+          task.priority,
+          task.status,
+          task.maxRetries,
+          task.timeoutSeconds,
+          task.runAt,
+          task.cron,
+          task.nextRunAt,
+          JSON.stringify(task.metadata),
+          task.idempotencyKey,
+        ],
+      );
+      if (inserted.length === 0 && task.idempotencyKey !== null) {
+        // Another submission with the key committed between the lookup and the insert.
+        const existing = await this.findByKey(manager, task.tenantId, task.idempotencyKey);
+        if (existing) return { task: existing, created: false };
+      }
+      if (task.dependsOn.length > 0) {
+        await manager.query(
+          `INSERT INTO task_dependencies (task_id, depends_on, tenant_id, required_status, ordinal)
+           SELECT $1, d, $2, r, o FROM unnest($3::uuid[], $4::text[], $5::int[]) AS v(d, r, o)
+           ON CONFLICT DO NOTHING`,
+          [id, task.tenantId, dependencyIds, task.dependsOn.map((dependency) => dependency.requiredStatus), task.dependsOn.map((_, ordinal) => ordinal)],
+        );
+      }
+      const stored = await this.findIn(manager, task.tenantId, id);
+      if (!stored) throw new Error(`task ${id} vanished inside its own transaction`);
+      return { task: stored, created: true };
+    });
+  }
+
+  /** The tenant's task, or undefined (a missing id, a malformed one and another tenant's look the same). */
+  find(tenantId: string, id: string): Promise<TaskView | undefined> {
+    return this.findIn(this.dataSource.manager, tenantId, id);
+  }
+
+  /** The tenant's tasks, newest first, a page at a time. */
+  async list(tenantId: string, filter: TaskListFilter): Promise<TaskView[]> {
+    const conditions = ['t.tenant_id = $1'];
+    const values: unknown[] = [tenantId];
+    if (filter.status) conditions.push(`t.status = $${values.push(filter.status)}`);
+    if (filter.type) conditions.push(`t.type = $${values.push(filter.type)}`);
+    if (filter.after) {
+      if (!UUID.test(filter.after)) return [];
+      const index = values.push(filter.after);
+      conditions.push(`(t.created_at, t.id) < (SELECT created_at, id FROM tasks WHERE id = $${index}::uuid AND tenant_id = $1)`);
+    }
+    const rows: TaskRow[] = await this.dataSource.query(
+      `SELECT ${COLUMNS.replace(/(^|,\s*)(\w+)/g, '$1t.$2')}, ${WITH_DEPENDENCIES} FROM tasks t WHERE ${conditions.join(' AND ')} ORDER BY t.created_at DESC, t.id DESC LIMIT $${values.push(filter.limit)}`,
+      values,
+    );
+    return rows.map(toView);
+  }
+
+  /** How many of the tenant's tasks stand in each status, per type; and the median and p95 run time of those that completed. */
+  async stats(tenantId: string): Promise<{ byStatus: Record<string, number>; byType: Record<string, Record<string, number>>; runMs: { p50: number | null; p95: number | null } }> {
+    const counts: Array<{ type: string; status: string; count: string }> = await this.dataSource.query(
+      `SELECT type, status, count(*) AS count FROM tasks WHERE tenant_id = $1 GROUP BY type, status`,
+      [tenantId],
+    );
+    const [durations]: Array<{ p50: number | null; p95: number | null }> = await this.dataSource.query(
+      `SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY (usage->>'durationMs')::float) AS p50,
+              percentile_cont(0.95) WITHIN GROUP (ORDER BY (usage->>'durationMs')::float) AS p95
+         FROM tasks WHERE tenant_id = $1 AND status = 'completed' AND usage IS NOT NULL`,
+      [tenantId],
+    );
+    const byStatus: Record<string, number> = {};
+    const byType: Record<string, Record<string, number>> = {};
+    for (const row of counts) {
+      byStatus[row.status] = (byStatus[row.status] ?? 0) + Number(row.count);
+      byType[row.type] = { ...byType[row.type], [row.status]: Number(row.count) };
+    }
+    return { byStatus, byType, runMs: { p50: durations?.p50 ?? null, p95: durations?.p95 ?? null } };
+  }
+
+  /**
+   * Starts a run under `runToken`: a pending or scheduled task, or — with `takeOver`, for a run
+   * whose worker died (its queue job stalled and was handed on) — a running one. Counts the
+   * attempt. Undefined when the task cannot run (ended, waiting, missing, another tenant's).
+   */
+  async startRun(tenantId: string, id: string, runToken: string, takeOver: boolean): Promise<TaskView | undefined> {
+    const rows: [TaskRow[], number] = await this.dataSource.query(
+      `UPDATE tasks SET status = 'running', attempts = attempts + 1, run_token = $3, started_at = now(), next_run_at = NULL,
+              progress = 0, progress_message = NULL, updated_at = now()
+        WHERE id = $2 AND tenant_id = $1 AND (status IN ('pending', 'scheduled') OR ($4 AND status = 'running'))
+        RETURNING ${COLUMNS}`,
+      [tenantId, id, runToken, takeOver],
+    );
+    const row = rows[0][0];
+    return row ? this.withDependencies(tenantId, row) : undefined;
+  }
+
+  /** Records the run's progress; false when the run is no longer the task's (cancelled, taken over). */
+  async reportProgress(tenantId: string, id: string, runToken: string, percent: number, message: string | null): Promise<boolean> {
+    const result: [unknown[], number] = await this.dataSource.query(
+      `UPDATE tasks SET progress = $4, progress_message = $5, updated_at = now() WHERE id = $2 AND tenant_id = $1 AND run_token = $3 AND status = 'running'`,
+      [tenantId, id, runToken, percent, message],
+    );
+    return result[1] === 1;
+  }
+
+  /** Ends the run; undefined when it was no longer the task's current run (so nothing changed). */
+  async finishRun(tenantId: string, id: string, runToken: string, outcome: RunOutcome): Promise<TaskView | undefined> {
+    const final = outcome.status !== 'scheduled';
+    const rows: [TaskRow[], number] = await this.dataSource.query(
+      `UPDATE tasks SET status = $4, result = coalesce($5::jsonb, result), error = $6, next_run_at = $7, usage = $8,
+              progress = CASE WHEN $4 = 'completed' THEN 100 ELSE progress END,
+              finished_at = CASE WHEN $9 THEN now() ELSE finished_at END, run_token = NULL, updated_at = now()
+        WHERE id = $2 AND tenant_id = $1 AND run_token = $3 AND status = 'running'
+        RETURNING ${COLUMNS}`,
+      [
+        tenantId,
+        id,
+        runToken,
+        outcome.status,
+        outcome.result === undefined ? null : JSON.stringify(outcome.result),
+        outcome.error ?? null,
+        outcome.nextRunAt ?? null,
+        JSON.stringify(outcome.usage),
+        final,
+      ],
+    );
+    const row = rows[0][0];
+    return row ? this.withDependencies(tenantId, row) : undefined;
+  }
+
+  /**
+   * Cancels a task that has not ended; resolves with it and the status it had (`running`: its
+   * worker must be told), or undefined when there is no such task of the tenant. A task already
+   * ended is returned as it is, with `was` its final status.
+   */
+  async cancel(tenantId: string, id: string, reason: string): Promise<{ task: TaskView; was: TaskStatus } | undefined> {
+    if (!UUID.test(id)) return undefined;
+    return this.dataSource.transaction(async (manager) => {
+      const before: Array<{ status: TaskStatus }> = await manager.query(`SELECT status FROM tasks WHERE id = $2 AND tenant_id = $1 FOR UPDATE`, [tenantId, id]);
+      if (!before[0]) return undefined;
+      await manager.query(
+        `UPDATE tasks SET status = 'cancelled', error = $3, run_token = NULL, next_run_at = NULL, finished_at = now(), updated_at = now()
+          WHERE id = $2 AND tenant_id = $1 AND status NOT IN ${FINAL}`,
+        [tenantId, id, reason],
+      );
+      const task = await this.findIn(manager, tenantId, id);
+      return task ? { task, was: before[0].status } : undefined;
+    });
+  }
+
+  /**
+   * Moves a task from one of `from` to `to` (a waiting task released or failed by its
+   * dependencies, a pending one scheduled again); undefined when it was in none of them.
+   */
+  async transition(
+    tenantId: string,
+    id: string,
+    from: readonly TaskStatus[],
+    to: Extract<TaskStatus, 'pending' | 'failed' | 'scheduled'>,
+    details: { error?: string; nextRunAt?: Date } = {},
+  ): Promise<TaskView | undefined> {
+    const rows: [TaskRow[], number] = await this.dataSource.query(
+      `UPDATE tasks SET status = $4, error = coalesce($5, error), next_run_at = $6, updated_at = now(),
+              finished_at = CASE WHEN $4 = 'failed' THEN now() ELSE finished_at END
+        WHERE id = $2 AND tenant_id = $1 AND status = ANY($3::text[])
+        RETURNING ${COLUMNS}`,
+      [tenantId, id, from, to, details.error ?? null, details.nextRunAt ?? null],
+    );
+    const row = rows[0][0];
+    return row ? this.withDependencies(tenantId, row) : undefined;
+  }
+
+  /** The task's dependencies and where each stands (in the order given on submit). */
+  async dependenciesOf(tenantId: string, id: string): Promise<DependencyState[]> {
+    const rows: Array<{ task_id: string; required_status: DependencyState['requiredStatus']; status: TaskStatus }> = await this.dataSource.query(
+      `SELECT d.depends_on::text AS task_id, d.required_status, t.status
+         FROM task_dependencies d JOIN tasks t ON t.id = d.depends_on AND t.tenant_id = d.tenant_id
+        WHERE d.task_id = $2 AND d.tenant_id = $1
+        ORDER BY d.ordinal`,
+      [tenantId, id],
+    );
+    return rows.map((row) => ({ taskId: row.task_id, requiredStatus: row.required_status, status: row.status }));
+  }
+
+  /** The tenant's waiting tasks that depend on this one. */
+  async waitingDependents(tenantId: string, id: string): Promise<string[]> {
+    const rows: Array<{ id: string }> = await this.dataSource.query(
+      `SELECT t.id::text FROM task_dependencies d JOIN tasks t ON t.id = d.task_id AND t.tenant_id = d.tenant_id
+        WHERE d.depends_on = $2 AND d.tenant_id = $1 AND t.status = 'waiting'`,
+      [tenantId, id],
+    );
+    return rows.map((row) => row.id);
+  }
+
+  private async withDependencies(tenantId: string, row: TaskRow): Promise<TaskView> {
+    const dependencies = await this.dependenciesOf(tenantId, row.id);
+    return toView({ ...row, depends_on: dependencies.map(({ taskId, requiredStatus }) => ({ taskId, requiredStatus })) });
+  }
+
+  private async findIn(manager: Pick<DataSource, 'query'>, tenantId: string, id: string): Promise<TaskView | undefined> {
+    if (!UUID.test(id)) return undefined;
+    const rows: TaskRow[] = await manager.query(`SELECT ${COLUMNS.replace(/(^|,\s*)(\w+)/g, '$1t.$2')}, ${WITH_DEPENDENCIES} FROM tasks t WHERE t.id = $2 AND t.tenant_id = $1`, [tenantId, id]);
+    return rows[0] ? toView(rows[0]) : undefined;
+  }
+
+  private async findByKey(manager: Pick<DataSource, 'query'>, tenantId: string, key: string): Promise<TaskView | undefined> {
+    const rows: Array<{ id: string }> = await manager.query(`SELECT id::text FROM tasks WHERE tenant_id = $1 AND idempotency_key = $2`, [tenantId, key]);
+    return rows[0] ? this.findIn(manager, tenantId, rows[0].id) : undefined;
+  }
+}
