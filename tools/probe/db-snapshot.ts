@@ -19,6 +19,8 @@ const TENANT_TABLES: Record<string, { key: string[]; select: string }> = {
   messages: { key: ['id'], select: 'SELECT * FROM messages WHERE tenant_id = $1' },
   api_keys: { key: ['id'], select: 'SELECT * FROM api_keys WHERE tenant_id = $1' },
   query_log: { key: ['id'], select: 'SELECT * FROM query_log WHERE tenant_id = $1' },
+  tasks: { key: ['id'], select: 'SELECT * FROM tasks WHERE tenant_id = $1' },
+  task_dependencies: { key: ['task_id', 'depends_on'], select: 'SELECT * FROM task_dependencies WHERE tenant_id = $1' },
 };
 
 /** Reads tenants' rows from one stack's schema (bytea as hex, timestamps as ISO text). */

@@ -45,6 +45,13 @@ export const ATTACK_STATUSES: Record<AttackKind, readonly number[]> = {
   'delete-conversation': [404],
   'get-query-trace': [404],
   'get-query-report': [404],
+  'get-task': [404],
+  'cancel-task': [404],
+  'task-events': [404, 429],
+  'list-tasks': [200],
+  'task-stats': [200],
+  // A dependency on another tenant's task is refused like one on a task that never was.
+  'submit-task': [400],
 };
 
 export const CONTROL_STATUSES: Record<ControlKind, readonly number[]> = {
@@ -58,6 +65,8 @@ export const CONTROL_STATUSES: Record<ControlKind, readonly number[]> = {
   'key-cycle': [201, 204],
   'list-conversations': [200],
   'get-conversation': [200],
+  'get-task': [200],
+  'list-tasks': [200],
 };
 
 /** The other tenants' secrets the body carries and the request did not (an id asked about comes back in a 404). */

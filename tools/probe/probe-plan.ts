@@ -28,6 +28,12 @@ export const ATTACK_KINDS = [
   'delete-conversation',
   'get-query-trace',
   'get-query-report',
+  'get-task',
+  'cancel-task',
+  'task-events',
+  'list-tasks',
+  'task-stats',
+  'submit-task',
 ] as const;
 export type AttackKind = (typeof ATTACK_KINDS)[number];
 
@@ -42,6 +48,8 @@ export const CONTROL_KINDS = [
   'key-cycle',
   'list-conversations',
   'get-conversation',
+  'get-task',
+  'list-tasks',
 ] as const;
 export type ControlKind = (typeof CONTROL_KINDS)[number];
 
@@ -68,6 +76,12 @@ export const ROUTES_OF: Record<AttackKind | ControlKind, RouteKey[]> = {
   'delete-conversation': ['DELETE /api/conversations/{id}'],
   'get-query-trace': ['GET /api/queries/{id}/trace'],
   'get-query-report': ['GET /api/queries/{id}/report'],
+  'get-task': ['GET /api/tasks/{id}'],
+  'cancel-task': ['POST /api/tasks/{id}/cancel'],
+  'task-events': ['GET /api/tasks/{id}/events'],
+  'list-tasks': ['GET /api/tasks'],
+  'task-stats': ['GET /api/tasks/stats'],
+  'submit-task': ['POST /api/tasks'],
   'key-cycle': ['POST /api/keys', 'DELETE /api/keys/{id}'],
 };
 
@@ -97,6 +111,12 @@ export const ATTACK_WEIGHTS: Record<AttackKind, number> = {
   'delete-conversation': 50,
   'get-query-trace': 40,
   'get-query-report': 30,
+  'get-task': 40,
+  'cancel-task': 40,
+  'task-events': 20,
+  'list-tasks': 15,
+  'task-stats': 5,
+  'submit-task': 15,
 };
 export const CONTROL_WEIGHTS: Record<ControlKind, number> = {
   'get-document': 40,
@@ -109,6 +129,8 @@ export const CONTROL_WEIGHTS: Record<ControlKind, number> = {
   'key-cycle': 4,
   'list-conversations': 6,
   'get-conversation': 8,
+  'get-task': 8,
+  'list-tasks': 4,
 };
 
 export type PlannedRequest =

@@ -41,6 +41,8 @@ export interface TenantWorld {
   controlConversation: string;
   /** The query ids of the tenant's seeded questions (their traces and reports are attack targets). */
   queries: string[];
+  /** The tenant's seeded tasks (one completed, one scheduled for tomorrow): attack targets, still while the probe runs. */
+  tasks: string[];
   /** Every document id of the tenant, uploads during the run included (citations must be among them). */
   ownDocuments: Set<string>;
   /** Hashes of other tenants' bytes this tenant uploaded itself (its own copies carry them). */
@@ -63,6 +65,7 @@ export function newWorld(index: number): TenantWorld {
     conversations: [],
     controlConversation: '',
     queries: [],
+    tasks: [],
     ownDocuments: new Set(),
     held: new Set(),
     writes: { documents: 0, document_contents: 0, api_keys: 0, conversations: 0, messages: 0, query_log: 0, continuations: 0 },

@@ -168,6 +168,19 @@ class Probe {
     }
     const keys = await this.send(world, { route: 'GET /api/keys', role: 'admin' });
     world.keyIds = (JSON.parse(keys.body) as { items: Array<{ id: string }> }).items.map((key) => key.id);
+    for (const task of [
+      { type: 'diagnostics.wait', params: { seconds: 0 } },
+      { type: 'retention.purge', runAt: new Date(Date.now() + 24 * 3600_000).toISOString() },
+    ]) {
+      const reply = await this.send(world, { route: 'POST /api/tasks', json: { ...task, metadata: { label: `seeded ${marker}` } }, role: 'write' });
+      if (reply.status !== 201) throw new Error(`seeding ${world.id}: task submission answered ${reply.status}`);
+      world.tasks.push((JSON.parse(reply.body) as { id: string }).id);
+    }
+    await waitFor(async () => (JSON.parse((await this.send(world, { route: 'GET /api/tasks/{id}', params: { id: world.tasks[0] }, role: 'read' })).body) as { status: string }).status === 'completed', {
+      timeoutMs: 30_000,
+      intervalMs: 200,
+      description: `${world.id}'s seeded task to complete`,
+    });
   }
 
   private async seedWaiting(world: TenantWorld): Promise<void> {
@@ -300,6 +313,24 @@ class Probe {
       case 'delete-conversation':
         sent = { route: 'DELETE /api/conversations/{id}', params: { id: this.pick(target.conversations, pick) }, role: writer };
         break;
+      case 'get-task':
+        sent = { route: 'GET /api/tasks/{id}', params: { id: this.pick(target.tasks, pick) }, role: anyRole };
+        break;
+      case 'cancel-task':
+        sent = { route: 'POST /api/tasks/{id}/cancel', params: { id: this.pick(target.tasks, pick) }, role: writer };
+        break;
+      case 'task-events':
+        sent = { route: 'GET /api/tasks/{id}/events', params: { id: this.pick(target.tasks, pick) }, role: anyRole };
+        break;
+      case 'list-tasks':
+        sent = { route: 'GET /api/tasks', query: this.pick(['limit=200', 'status=scheduled', 'type=retention.purge', ''], pick >> 2) || undefined, role: anyRole };
+        break;
+      case 'task-stats':
+        sent = { route: 'GET /api/tasks/stats', role: anyRole };
+        break;
+      case 'submit-task':
+        sent = { route: 'POST /api/tasks', json: { type: 'diagnostics.wait', params: { seconds: 0 }, dependsOn: [{ taskId: this.pick(target.tasks, pick) }] }, role: writer };
+        break;
       case 'get-query-trace':
       case 'get-query-report': {
         // The target's own query ids (an unknown one if its replies named none).
@@ -369,6 +400,12 @@ class Probe {
         break;
       case 'get-conversation':
         await run({ route: 'GET /api/conversations/{id}', params: { id: actor.controlConversation }, role: anyRole }, [actor.marker]);
+        break;
+      case 'get-task':
+        await run({ route: 'GET /api/tasks/{id}', params: { id: this.pick(actor.tasks, pick) }, role: anyRole }, [actor.marker]);
+        break;
+      case 'list-tasks':
+        await run({ route: 'GET /api/tasks', query: 'limit=200', role: anyRole }, [...actor.tasks, actor.marker]);
         break;
       case 'key-cycle': {
         const created = await run({ route: 'POST /api/keys', json: { name: `cycled ${actor.marker}`, role: 'read' }, role: 'admin' }, [`cycled ${actor.marker}`]);

@@ -56,6 +56,8 @@ describe('no cross-tenant path (issue 9)', () => {
     keyName: marker('kn'),
     tag: marker('tg'),
     folder: marker('fd'),
+    taskKey: marker('tk'),
+    taskLabel: marker('tl'),
   };
   const attackerSecret = marker('gx');
   const documents = {} as Record<DocumentState, VictimDocument>;
@@ -64,6 +66,8 @@ describe('no cross-tenant path (issue 9)', () => {
   const queryIds: string[] = [];
   let victimKeyIds: string[];
   let apiCreatedKey: string;
+  /** The victim's tasks: one done, one scheduled for tomorrow, one waiting for it (rows that stay still while the attacks run). */
+  const victimTasks = {} as Record<'completed' | 'scheduled' | 'waiting', string>;
   let before: TenantSnapshot;
   /** Content hashes of the victim's bytes the attacker uploads itself: its own documents carry them. */
   const hashesTheAttackerHas: string[] = [];
@@ -155,6 +159,19 @@ describe('no cross-tenant path (issue 9)', () => {
     victimKeyIds = (keyList.json as { items: Array<{ id: string }> }).items.map((key) => key.id);
     expect(victimKeyIds).toHaveLength(4);
 
+    const submitTask = async (body: Record<string, unknown>) => {
+      const reply = await victim.request('POST /api/tasks', { json: { metadata: { label: secrets.taskLabel }, ...body } });
+      expect(reply.status).toBe(201);
+      return (reply.json as { id: string }).id;
+    };
+    victimTasks.completed = await submitTask({ type: 'diagnostics.wait', params: { seconds: 0 }, idempotencyKey: secrets.taskKey });
+    victimTasks.scheduled = await submitTask({ type: 'retention.purge', runAt: new Date(Date.now() + 24 * 3600_000).toISOString() });
+    victimTasks.waiting = await submitTask({ type: 'cache.warm', dependsOn: [{ taskId: victimTasks.scheduled }] });
+    await waitFor(async () => ((await victim.request('GET /api/tasks/{id}', { params: { id: victimTasks.completed } })).json as { status: string }).status === 'completed', {
+      timeoutMs: 15_000,
+      description: "the victim's first task to complete",
+    });
+
     // Without ingestion, a document stays queued: a job the attacker could cancel, if it could.
     expect(await stack.stopService('ingestion')).toBe(0);
     documents.pending = await upload(victim, `draft-${secrets.pending}.md`, `# Draft ${secrets.pending}\n\nThe Acme reorganisation is planned for spring.\n`);
@@ -175,7 +192,7 @@ describe('no cross-tenant path (issue 9)', () => {
       { timeoutMs: 15_000, intervalMs: 400, description: "the victim's rows to settle" },
     );
     const count = (table: string) => Object.keys(before[table]).length;
-    expect(Object.fromEntries(['documents', 'document_contents', 'conversations', 'messages', 'api_keys', 'query_log', 'query_traces'].map((table) => [table, count(table)]))).toEqual({
+    expect(Object.fromEntries(['documents', 'document_contents', 'conversations', 'messages', 'api_keys', 'query_log', 'query_traces', 'tasks', 'task_dependencies'].map((table) => [table, count(table)]))).toEqual({
       documents: 4,
       document_contents: 4,
       conversations: 1,
@@ -183,6 +200,8 @@ describe('no cross-tenant path (issue 9)', () => {
       api_keys: 4,
       query_log: 2,
       query_traces: 2,
+      tasks: 3,
+      task_dependencies: 1,
     });
     expect(count('chunks')).toBeGreaterThan(0);
     expect(count('processing_jobs')).toBeGreaterThan(0);
@@ -319,6 +338,38 @@ describe('no cross-tenant path (issue 9)', () => {
       expect(cited.filter((id) => !attackerOwn.includes(id))).toEqual([]);
     }
   });
+
+  it("reads, follows, cancels and lists none of the victim's tasks, and cannot depend on them or take their idempotency key", async () => {
+    for (const id of Object.values(victimTasks)) {
+      const unknown = randomUUID();
+      for (const route of ['GET /api/tasks/{id}', 'POST /api/tasks/{id}/cancel', 'GET /api/tasks/{id}/events'] as const) {
+        await expectLikeUnknown(route, { params: { id }, headers: { 'x-tenant-id': VICTIM } }, { params: { id: unknown } }, { aimed: [id], unknown: [unknown] });
+      }
+      // A dependency on the victim's task is refused exactly as one on a task that never was.
+      await expectLikeUnknownTask({ type: 'diagnostics.wait', dependsOn: [{ taskId: id }] }, { type: 'diagnostics.wait', dependsOn: [{ taskId: unknown }] }, id, unknown);
+    }
+    for (const query of ['', 'status=scheduled', 'type=cache.warm', `after=${victimTasks.completed}`]) {
+      const listed = await log.attack(attacker, 'GET /api/tasks', { query, headers: { 'x-tenant-id': VICTIM } });
+      expect({ query, status: listed.status, items: (listed.json as { items: unknown[] }).items.length }).toEqual({ query, status: 200, items: 0 });
+      expectNothingOfVictim(listed);
+    }
+    const stats = await log.attack(attacker, 'GET /api/tasks/stats', { headers: { 'x-tenant-id': VICTIM } });
+    expect({ status: stats.status, byStatus: (stats.json as { byStatus: unknown }).byStatus }).toEqual({ status: 200, byStatus: {} });
+    // The victim's idempotency key (body or header) makes the attacker a task of its own.
+    for (const request of [{ json: { type: 'diagnostics.wait', params: { seconds: 0 }, idempotencyKey: secrets.taskKey } }, { json: { type: 'diagnostics.wait', params: { seconds: 0 } }, headers: { 'idempotency-key': secrets.taskKey } }]) {
+      const taken = await log.attack(attacker, 'POST /api/tasks', { ...request, headers: { ...request.headers, 'x-tenant-id': VICTIM } });
+      expect(taken.status).toBe(Object.keys(request).includes('headers') ? 200 : 201);
+      expect(Object.values(victimTasks)).not.toContain((taken.json as { id: string }).id);
+    }
+  });
+
+  async function expectLikeUnknownTask(aimed: Record<string, unknown>, unknown: Record<string, unknown>, aimedId: string, unknownId: string) {
+    const foreign = await log.attack(attacker, 'POST /api/tasks', { json: aimed, headers: { 'x-tenant-id': VICTIM } });
+    const missing = await attacker.request('POST /api/tasks', { json: unknown });
+    expect({ status: foreign.status }).toEqual({ status: 400 });
+    expectNothingOfVictim(foreign);
+    expect(comparableError(foreign, [aimedId])).toEqual(comparableError(missing, [unknownId]));
+  }
 
   it("revokes none of the victim's keys and lists none of them", async () => {
     for (const id of victimKeyIds) {

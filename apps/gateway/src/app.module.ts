@@ -11,9 +11,10 @@ import { StreamQuota } from './jobs/stream-quota';
 import { QueriesModule } from './queries/queries.module';
 import { OpenAiModule } from './openai/openai.module';
 import { QueryModule } from './query/query.module';
+import { TasksModule } from './tasks/tasks.module';
 
 @Module({
-  imports: [AuthModule, CacheModule, ConversationsModule, QueriesModule, QueryModule, OpenAiModule],
+  imports: [AuthModule, CacheModule, ConversationsModule, QueriesModule, QueryModule, OpenAiModule, TasksModule],
   controllers: [DocumentsController, JobsController],
   providers: [DocumentsService, JobsService, JobProgressHub, StreamQuota],
 })

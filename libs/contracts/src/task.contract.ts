@@ -41,9 +41,8 @@ const TaskTypeName = z.enum(Object.keys(TASK_TYPES) as [TaskType, ...TaskType[]]
   error: () => `unknown task type; known types: ${Object.keys(TASK_TYPES).join(', ')}`,
 });
 
-/** What `POST /api/tasks` takes (the tenant comes from the caller's key), and what a producer sends. */
-export const SubmitTaskRequest = JobMeta.extend({
-  tenantId: TenantId,
+/** A task as submitted, without whose it is: `POST /api/tasks` takes this (the tenant comes from the caller's key). */
+export const TaskSubmission = z.object({
   type: TaskTypeName,
   /** Validated against the type's own schema (task-types.ts). */
   params: z.record(z.string(), z.unknown()).default({}),
@@ -64,14 +63,18 @@ export const SubmitTaskRequest = JobMeta.extend({
     .default({}),
   /** The same key from the same tenant names the same task: a retried submission creates one task. */
   idempotencyKey: safeShortText(z.string().min(1).max(200)).optional(),
-})
-  .strict()
-  .superRefine((request, context) => {
-    if (request.runAt !== undefined && request.cron !== undefined) context.addIssue({ code: 'custom', path: ['cron'], message: 'give runAt or cron, not both' });
-    if (request.cron !== undefined && request.dependsOn.length > 0) context.addIssue({ code: 'custom', path: ['dependsOn'], message: 'a cron task cannot depend on other tasks' });
-    const parsed = TASK_TYPES[request.type].params.safeParse(request.params);
-    if (!parsed.success) for (const issue of parsed.error.issues) context.addIssue({ ...issue, path: ['params', ...issue.path] });
-  });
+});
+
+/** What a submission must also hold: params its type takes, runAt or cron (not both), no dependencies on a cron task. */
+export function checkTaskSubmission(submission: z.output<typeof TaskSubmission>, context: z.RefinementCtx): void {
+  if (submission.runAt !== undefined && submission.cron !== undefined) context.addIssue({ code: 'custom', path: ['cron'], message: 'give runAt or cron, not both' });
+  if (submission.cron !== undefined && submission.dependsOn.length > 0) context.addIssue({ code: 'custom', path: ['dependsOn'], message: 'a cron task cannot depend on other tasks' });
+  const parsed = TASK_TYPES[submission.type].params.safeParse(submission.params);
+  if (!parsed.success) for (const issue of parsed.error.issues) context.addIssue({ ...issue, path: ['params', ...issue.path] });
+}
+
+/** What a producer puts on the task-scheduler's queue (`task-scheduler.submit-task`). */
+export const SubmitTaskRequest = JobMeta.extend({ tenantId: TenantId }).extend(TaskSubmission.shape).strict().superRefine(checkTaskSubmission);
 export type SubmitTaskRequest = z.input<typeof SubmitTaskRequest>;
 
 /** What a task is and where it stands (`GET /api/tasks/:id`, and every reply about a task). */

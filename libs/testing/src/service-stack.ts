@@ -180,8 +180,8 @@ export class ServiceStack {
     });
   }
 
-  /** Sends a signal and resolves with the exit code once the process is gone. */
-  stopService(service: ServiceName, signal: NodeJS.Signals = 'SIGTERM'): Promise<number | null> {
+  /** Sends a signal to a service's first process (or to a replica, by its process key) and resolves with the exit code once it is gone. */
+  stopService(service: string, signal: NodeJS.Signals = 'SIGTERM'): Promise<number | null> {
     return this.stopProcess(service, signal);
   }
 

@@ -27,6 +27,8 @@ import { ConversationsController } from '../conversations/conversations.controll
 import { ConversationDetail, ConversationId, ConversationPage, ListConversationsQuery } from '../conversations/conversations.schemas';
 import { CacheStatsController } from '../cache/cache-stats.controller';
 import { CacheStatsReply } from '../cache/cache-stats.schemas';
+import { TasksController } from '../tasks/tasks.controller';
+import { ListTasksQuery, SubmitTaskBody, TASK_STREAM_EVENTS, TaskId, TaskPage, TaskReply, TaskStats } from '../tasks/tasks.schemas';
 
 /** Where the document and its browsable UI are served (public: no key). */
 export const OPENAPI_JSON_PATH = '/api/openapi.json';
@@ -259,6 +261,73 @@ export function routeCatalog(limits: CatalogLimits): RouteDoc[] {
         ...openAiErrors(400, 401, 404, 413, 429, 500, 502, 503),
       },
       errors: [],
+    },
+    {
+      handler: [TasksController, 'submit'],
+      operationId: 'submitTask',
+      tag: 'tasks',
+      summary: 'Submit a background task',
+      description:
+        'Validated per type (unknown types and params a type does not take are 400). Runs at its priority (critical, high, normal, low; tenants take turns within one), ' +
+        'after its dependencies reach their required status (`waiting` until then; a dependency that ends otherwise fails it, naming the dependency), at `runAt`, or at every `cron` occurrence (UTC) until cancelled. ' +
+        'Each run is stopped after `timeoutSeconds` ("timed out after N s"); a failed run is retried `maxRetries` times with exponential backoff (2 s, 4 s, 8 s …). ' +
+        'The same `idempotencyKey` (or `Idempotency-Key` header) again returns the task it created (200).',
+      body: { json: SubmitTaskBody },
+      responses: {
+        201: { description: 'Created.', json: TaskReply },
+        200: { description: 'The idempotency key named a task already submitted: that task.', json: TaskReply },
+      },
+      errors: [400, 503],
+    },
+    {
+      handler: [TasksController, 'list'],
+      operationId: 'listTasks',
+      tag: 'tasks',
+      summary: "List the tenant's tasks",
+      description: 'Newest first, a page at a time (`after` = the previous page\'s `nextAfter`), optionally by status and type.',
+      query: ListTasksQuery,
+      responses: { 200: { description: 'One page.', json: TaskPage } },
+      errors: [400],
+    },
+    {
+      handler: [TasksController, 'stats'],
+      operationId: 'taskStats',
+      tag: 'tasks',
+      summary: "The tenant's tasks counted",
+      description: 'Tasks per status and per type, and the run time of completed ones.',
+      responses: { 200: { description: 'The counts.', json: TaskStats } },
+      errors: [],
+    },
+    {
+      handler: [TasksController, 'get'],
+      operationId: 'getTask',
+      tag: 'tasks',
+      summary: 'Get a task',
+      description: 'Status, progress, result or error, attempts, timings and the last run\'s wall and CPU time.',
+      pathParams: { id: TaskId },
+      responses: { 200: { description: 'The task.', json: TaskReply } },
+      errors: [400, 404],
+    },
+    {
+      handler: [TasksController, 'cancel'],
+      operationId: 'cancelTask',
+      tag: 'tasks',
+      summary: 'Cancel a task',
+      description: 'A pending, scheduled, waiting or running task is cancelled; a running one is stopped on whichever task-scheduler replica runs it. A task that has already ended is returned as it is.',
+      pathParams: { id: TaskId },
+      responses: { 200: { description: 'The task as it now stands.', json: TaskReply } },
+      errors: [400, 404, 503],
+    },
+    {
+      handler: [TasksController, 'events'],
+      operationId: 'streamTaskEvents',
+      tag: 'tasks',
+      summary: "Follow a task (server-sent events)",
+      description:
+        `A \`task\` event at once and whenever status, progress or attempts change, then \`done\` once it has ended. At most SSE_MAX_STREAMS_PER_KEY (${limits.SSE_MAX_STREAMS_PER_KEY} here) open per API key and gateway: 429 past it.`,
+      pathParams: { id: TaskId },
+      responses: { 200: { description: 'The event stream.', events: TASK_STREAM_EVENTS } },
+      errors: [400, 404, 429],
     },
     {
       handler: [KeysController, 'create'],
