@@ -422,10 +422,11 @@ class Probe {
   private account(kind: AttackKind | ControlKind, actor: TenantWorld, exchange: Exchange, control: boolean): void {
     const ok = exchange.status >= 200 && exchange.status < 300;
     if (!ok) return;
-    if (kind === 'query-documents' || kind === 'query-conversation') {
+    if (kind === 'query-documents' || kind === 'query-conversation' || kind === 'query-openai') {
       actor.writes.messages += 2;
       actor.writes.query_log++;
-      if (kind === 'query-documents') actor.writes.conversations++;
+      // An OpenAI-compatible completion starts a conversation of its own, as a question without conversationId does.
+      if (kind === 'query-documents' || kind === 'query-openai') actor.writes.conversations++;
       else if (control) actor.writes.continuations++;
     } else if (kind === 'upload' || kind === 'upload-batch') {
       const reply = JSON.parse(exchange.body) as { documentId?: string; duplicate?: boolean; documents?: Array<{ documentId?: string; duplicate?: boolean }> };

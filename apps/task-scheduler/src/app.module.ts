@@ -5,12 +5,13 @@ import { PurgeQueryLogJob } from './jobs/purge-query-log.job';
 import { ReconcileDocumentsJob } from './jobs/reconcile-documents.job';
 import { RunTaskJob } from './jobs/run-task.job';
 import { SubmitTaskJob } from './jobs/submit-task.job';
+import { WarmAnswerCachesJob } from './jobs/warm-answer-caches.job';
 import { JobSchedules } from './services/job-schedules.service';
 import { TaskSystem } from './tasks/task-system';
 
 @Module({
   imports: [ServiceCacheModule.forService('task-scheduler')],
-  controllers: [PurgeQueryLogJob, ReconcileDocumentsJob, SubmitTaskJob, CancelTaskJob, RunTaskJob],
+  controllers: [PurgeQueryLogJob, ReconcileDocumentsJob, SubmitTaskJob, CancelTaskJob, RunTaskJob, WarmAnswerCachesJob],
   providers: [JobSchedules, TaskSystem],
 })
 export class TaskSchedulerModule {}

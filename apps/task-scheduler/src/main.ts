@@ -10,7 +10,7 @@ runMain('task-scheduler', () => {
     name: 'task-scheduler',
     config,
     http: { port: config.HTTP_PORT, host: config.HOST },
-    queues: [QueueName.Scheduler],
+    queues: [QueueName.Scheduler, QueueName.Tasks],
     module: TaskSchedulerModule,
   });
 });

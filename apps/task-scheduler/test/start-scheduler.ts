@@ -14,5 +14,5 @@ export function startScheduler(env: Record<string, string>): Promise<RunningServ
     SHUTDOWN_TIMEOUT_MS: '3000',
     ...env,
   });
-  return runService({ name: 'task-scheduler', config, http: { port: 0, host: config.HOST }, queues: [QueueName.Scheduler], module: TaskSchedulerModule, silentLogs: true });
+  return runService({ name: 'task-scheduler', config, http: { port: 0, host: config.HOST }, queues: [QueueName.Scheduler, QueueName.Tasks], module: TaskSchedulerModule, silentLogs: true });
 }

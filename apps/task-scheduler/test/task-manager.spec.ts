@@ -26,7 +26,7 @@ describe('task manager (two in-process task-scheduler replicas)', () => {
     redis = createTestRedisPrefix('tasks');
     replicas = [await start(), await start()];
     tasks = new TaskRepository(replicas[0].kit.dataSource);
-    queue = new Queue(QueueName.Scheduler, { connection: redisOptionsFromUrl(redis.url), prefix: redis.prefix });
+    queue = new Queue(QueueName.Tasks, { connection: redisOptionsFromUrl(redis.url), prefix: redis.prefix });
   }, 60_000);
 
   afterAll(async () => {

@@ -48,6 +48,7 @@ export class TieredCache implements MetricsSource {
   private readonly timeouts: Record<RemoteTierName, number>;
   private readonly pending = new Set<Promise<unknown>>();
   private readonly timers: NodeJS.Timeout[] = [];
+  private readonly lowHitRateListeners: Array<(low: { kind: string; hitRate: number; requests: number }) => void> = [];
   private closed = false;
 
   constructor(private readonly options: TieredCacheOptions) {
@@ -81,6 +82,11 @@ export class TieredCache implements MetricsSource {
     this.timers.push(setInterval(() => this.checkHitRates(warning), warning.everyMs).unref());
     // Expired L1 entries are dropped when read; this keeps the entries/bytes figures honest meanwhile.
     this.timers.push(setInterval(() => this.memory.purgeStale(), 30_000).unref());
+  }
+
+  /** Called whenever a kind's hit rate over a warning window stays under the threshold (after the warning is logged). */
+  onLowHitRate(listener: (low: { kind: string; hitRate: number; requests: number }) => void): void {
+    this.lowHitRateListeners.push(listener);
   }
 
   /** Resolves once Redis is connected and subscribed (true), or at the timeout (false); never rejects. */
@@ -281,6 +287,7 @@ export class TieredCache implements MetricsSource {
           threshold: warning.threshold,
           windowMs: warning.everyMs,
         });
+        for (const listener of this.lowHitRateListeners) listener({ kind: counters.kind, hitRate: hits / requests, requests });
       }
     }
   }

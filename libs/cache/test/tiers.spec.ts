@@ -247,12 +247,15 @@ describe('TieredCache tiers (real Redis and Postgres)', () => {
     expect(await counts()).toEqual([1, 2, 3]);
   });
 
-  it('warns when a kind’s hit rate over a window stays under the threshold', async () => {
+  it('warns when a kind’s hit rate over a window stays under the threshold, and tells its listeners', async () => {
     const { cache, logger } = await fixture.cache({ hitRateWarning: { threshold: 0.6, minRequests: 10, everyMs: 100 } });
     const cold = cache.kind<string>({ name: 'cold', tiers: ['memory'], ttlMs: {} });
+    const told: Array<{ kind: string; hitRate: number; requests: number }> = [];
+    cache.onLowHitRate((low) => told.push(low));
     for (let index = 0; index < 20; index++) await cold.get(`never-${index}`);
     await waitFor(() => logger.lines.find((line) => line.msg === 'cache hit rate below threshold'), { timeoutMs: 3000, intervalMs: 20, description: 'the warning' });
     expect(logger.lines.find((line) => line.msg === 'cache hit rate below threshold')?.meta).toMatchObject({ kind: 'cold', hitRate: 0, requests: 20 });
+    expect(told).toEqual([{ kind: 'cold', hitRate: 0, requests: 20 }]);
   });
 
   it('rejects kinds it cannot honour', async () => {

@@ -246,6 +246,10 @@ export const schedulerEnv = z.object({
   RECONCILE_MAX_DOCUMENTS_PER_ROUND: positiveInt(5000),
   /** How often the scheduler checks that its repeating jobs still exist in Redis (and restores them). */
   SCHEDULE_CHECK_EVERY_MS: positiveInt(15 * 1000),
+  /** The hour (UTC) of the nightly cache.warm of every tenant that asked questions in the last 7 days (-1: no nightly warming). */
+  CACHE_WARM_HOUR: z.coerce.number().int().min(-1).max(23).default(2),
+  /** How many of a tenant's most asked questions a scheduled cache.warm answers. */
+  CACHE_WARM_TOP_N: positiveInt(100),
   /** retention.purge deletes index changes older than this (every retrieval replica has long applied them). */
   INDEX_CHANGES_RETENTION_HOURS: positiveInt(24),
   /** retention.purge deletes embedding-cache rows no chunk uses once older than this. */

@@ -6,7 +6,7 @@ import { RecordExchangePayload, RecordExchangesPayload } from './exchange.contra
 import { IngestDocumentPayload, type IngestionStage, ReembedCorpusPayload } from './ingestion.contract';
 import { QueueName } from './queues';
 import { SearchChunksReply, SearchChunksRequest } from './retrieval.contract';
-import { PurgeQueryLogPayload, ReconcileDocumentsPayload } from './scheduler.contract';
+import { PurgeQueryLogPayload, ReconcileDocumentsPayload, WarmAnswerCachesPayload } from './scheduler.contract';
 import { CancelTaskRequest, RunTaskPayload, SubmitTaskReply, SubmitTaskRequest, TaskView } from './task.contract';
 
 /** Every job name. The name decides the queue, the payload schema, the reply and the options. */
@@ -27,7 +27,8 @@ export const JobName = {
   ReconcileDocuments: 'task-scheduler.reconcile-documents',
   SubmitTask: 'task-scheduler.submit-task',
   CancelTask: 'task-scheduler.cancel-task',
-  RunTask: 'task-scheduler.run-task',
+  RunTask: 'tasks.run',
+  WarmAnswerCaches: 'task-scheduler.warm-answer-caches',
 } as const;
 export type JobName = (typeof JobName)[keyof typeof JobName];
 
@@ -186,10 +187,16 @@ export const jobContracts = {
   // BullMQ's stalled-job check and taken over.
   [JobName.RunTask]: {
     kind: 'event',
-    queue: QueueName.Scheduler,
+    queue: QueueName.Tasks,
     payload: RunTaskPayload,
     options: { attempts: 1, removeOnComplete: keepBriefly, removeOnFail: keepForInspection },
   } satisfies EventContract<typeof RunTaskPayload>,
+  [JobName.WarmAnswerCaches]: {
+    kind: 'event',
+    queue: QueueName.Scheduler,
+    payload: WarmAnswerCachesPayload,
+    options: { attempts: 3, backoff: { type: 'exponential', delay: 5000 }, removeOnComplete: keepBriefly, removeOnFail: keepForInspection },
+  } satisfies EventContract<typeof WarmAnswerCachesPayload>,
 } as const;
 
 type Contracts = typeof jobContracts;

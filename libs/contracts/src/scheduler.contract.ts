@@ -16,3 +16,16 @@ export const ReconcileDocumentsPayload = JobMeta.extend({
   stuckForSeconds: z.number().int().min(0).max(7 * 24 * 3600).optional(),
 });
 export type ReconcileDocumentsPayload = z.infer<typeof ReconcileDocumentsPayload>;
+
+/**
+ * A service saw a cache kind's hit rate stay under CACHE_HIT_RATE_WARNING (the gateway, for its
+ * answer cache): the task-scheduler warms the answer cache of every tenant that asked questions
+ * lately, at most once an hour per tenant. Also what the nightly schedule puts on the queue
+ * (`trigger: 'nightly'`, once a day per tenant).
+ */
+export const WarmAnswerCachesPayload = JobMeta.extend({
+  trigger: z.enum(['nightly', 'low-hit-rate']),
+  kind: z.string().max(64).optional(),
+  hitRate: z.number().min(0).max(1).optional(),
+});
+export type WarmAnswerCachesPayload = z.input<typeof WarmAnswerCachesPayload>;

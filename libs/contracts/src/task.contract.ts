@@ -120,7 +120,12 @@ export const CancelTaskRequest = JobMeta.extend({ tenantId: TenantId, taskId: z.
 export type CancelTaskRequest = z.input<typeof CancelTaskRequest>;
 
 /** Runs one task (put on the queue by the task-scheduler; a foreign producer's is checked against the task's row). */
-export const RunTaskPayload = JobMeta.extend({ tenantId: TenantId, taskId: z.uuid() });
+export const RunTaskPayload = JobMeta.extend({
+  tenantId: TenantId,
+  taskId: z.uuid(),
+  /** Which run this job is (1 for the first): a job handed on after its worker died takes over only that run, never a newer one. */
+  run: z.number().int().min(1).optional(),
+});
 export type RunTaskPayload = z.input<typeof RunTaskPayload>;
 
 /** BullMQ priorities (1 is served first). */

@@ -100,6 +100,7 @@ describe('repository methods are scoped by tenant', () => {
       'EmbeddingVersionRepository.target',
       // Each record carries its tenant inside (exchange.tenantId), which every statement filters by.
       'ExchangeBatchRepository.write',
+      'QueryLogRepository.activeTenants',
       'QueryLogRepository.purgeOlderThan',
       'QueryTraceRepository.purgeOlderThan',
     ];

@@ -13,17 +13,14 @@ class BootCounter implements OnApplicationBootstrap {
   }
 }
 
-// Handlers for every job on the scheduler queue, so the worker agrees to start.
+// Handlers for every job on the tasks queue, so the worker agrees to start.
 @Controller()
-class SchedulerHandlers {
-  @EventPattern(JobName.PurgeQueryLog)
-  purge(): void {}
-
-  @EventPattern(JobName.ReconcileDocuments)
-  reconcile(): void {}
+class TaskHandlers {
+  @EventPattern(JobName.RunTask)
+  run(): void {}
 }
 
-@Module({ controllers: [SchedulerHandlers], providers: [BootCounter] })
+@Module({ controllers: [TaskHandlers], providers: [BootCounter] })
 class ProbeModule {}
 
 describe('runService', () => {
@@ -37,7 +34,7 @@ describe('runService', () => {
       REDIS_PREFIX: redis.prefix,
       LOG_LEVEL: 'error',
     });
-    const service = await runService({ name: 'probe', config, http: { port: 0, host: '127.0.0.1' }, queues: [QueueName.Scheduler], module: ProbeModule, silentLogs: true });
+    const service = await runService({ name: 'probe', config, http: { port: 0, host: '127.0.0.1' }, queues: [QueueName.Tasks], module: ProbeModule, silentLogs: true });
     try {
       expect(BootCounter.calls).toBe(1);
       expect((await fetch(`${service.url}/health/ready`)).status).toBe(200);

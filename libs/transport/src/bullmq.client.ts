@@ -28,6 +28,7 @@ const SERVICE_OF_QUEUE: Record<QueueName, string> = {
   retrieval: 'retrieval',
   agent: 'agent',
   'task-scheduler': 'task-scheduler',
+  tasks: 'task-scheduler',
 };
 
 /**

@@ -33,10 +33,16 @@ export interface BullMqServerOptions extends RedisTarget {
  */
 export class BullMqServer extends Server implements CustomTransportStrategy {
   private readonly workers: Worker[] = [];
+  private readonly closingListeners: Array<() => void> = [];
   private readonly probes = new Map<QueueName, Queue>();
 
   constructor(private readonly options: BullMqServerOptions) {
     super();
+  }
+
+  /** Called once when the server starts closing, before it waits for the active jobs (a long job's handler stops and hands its work back). */
+  onClosing(listener: () => void): void {
+    this.closingListeners.push(listener);
   }
 
   listen(callback: (error?: unknown) => void): void {
@@ -58,6 +64,8 @@ export class BullMqServer extends Server implements CustomTransportStrategy {
    * Jobs still running at the deadline stay locked until their lock expires and are then run again.
    */
   async close(): Promise<void> {
+    // Handlers of long jobs hand their work back now, instead of holding the close until its deadline.
+    for (const listener of this.closingListeners.splice(0)) listener();
     const workers = this.workers.splice(0);
     let timer: NodeJS.Timeout | undefined;
     // A worker that is closed already (or cannot reach Redis) has nothing left to finish.

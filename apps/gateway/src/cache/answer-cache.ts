@@ -1,8 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import { type AnswerQuestion, type CacheHandle, type CachedAnswer, TieredCache, answerKey, answerKind } from '@quarry/cache';
+import { JobName } from '@quarry/contracts';
+import type { Logger } from '@quarry/observability';
 import { CorpusVersions } from '@quarry/persistence';
-import { SERVICE_CONFIG } from '@quarry/service-kit';
+import { JOB_CLIENT, LOGGER, SERVICE_CONFIG } from '@quarry/service-kit';
+import type { JobClient } from '@quarry/transport';
 import type { GatewayConfig } from '../config';
 import type { QueryReply } from '../query/query.schemas';
 
@@ -43,9 +46,18 @@ export class AnswerCache {
     @Inject(TieredCache) cache: TieredCache,
     @Inject(CorpusVersions) private readonly versions: CorpusVersions,
     @Inject(SERVICE_CONFIG) config: Pick<GatewayConfig, 'ANSWER_CACHE_TTL_SECONDS'>,
+    @Inject(JOB_CLIENT) jobs: JobClient,
+    @Inject(LOGGER) logger: Logger,
   ) {
     const ttl = config.ANSWER_CACHE_TTL_SECONDS * 1000;
     this.answers = ttl === 0 ? undefined : answerKind(cache, ttl);
+    // A cold answer cache is warmed by the task-scheduler (cache.warm tasks for the tenants asking lately).
+    cache.onLowHitRate(({ kind, hitRate }) => {
+      if (kind !== this.answers?.name) return;
+      jobs.publish(JobName.WarmAnswerCaches, { trigger: 'low-hit-rate', kind, hitRate }).catch((error: unknown) =>
+        logger.warn('could not ask the task-scheduler to warm the answer cache', { error: (error as Error).message }),
+      );
+    });
   }
 
   async lookup(tenantId: string, request: AnswerLookup): Promise<AnswerCacheOutcome> {

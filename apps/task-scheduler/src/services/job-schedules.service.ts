@@ -10,8 +10,10 @@ import { isAlive } from './stage-job-states';
 interface ScheduleSpec {
   /** The job scheduler's id: fixed, so every scheduler replica upserts the same one. */
   id: string;
-  name: typeof JobName.PurgeQueryLog | typeof JobName.ReconcileDocuments;
-  every: number;
+  name: typeof JobName.PurgeQueryLog | typeof JobName.ReconcileDocuments | typeof JobName.WarmAnswerCaches;
+  /** Every this many milliseconds, or at each occurrence of a cron pattern (UTC). */
+  repeat: { every: number } | { pattern: string };
+  data?: Record<string, unknown>;
   options: ContractJobOptions;
 }
 
@@ -84,9 +86,9 @@ export class JobSchedules implements OnApplicationBootstrap, OnApplicationShutdo
     for (const spec of this.specs()) {
       const health = await this.healthOf(queue, spec);
       if (health === 'ok') continue;
-      await queue.upsertJobScheduler(spec.id, { every: spec.every }, { name: spec.name, data: {}, opts: spec.options });
+      await queue.upsertJobScheduler(spec.id, 'pattern' in spec.repeat ? { pattern: spec.repeat.pattern, tz: 'UTC' } : spec.repeat, { name: spec.name, data: spec.data ?? {}, opts: spec.options });
       this.metrics.schedulesRestored.inc({ schedule: spec.id });
-      const details = { schedule: spec.id, everyMs: spec.every, was: health, trigger };
+      const details = { schedule: spec.id, ...spec.repeat, was: health, trigger };
       if (trigger === 'boot') this.logger.info('job schedule registered', details);
       else this.logger.warn('job schedule restored', details);
       if (spec.name === JobName.ReconcileDocuments && health === 'missing') reconcilerLost = true;
@@ -105,19 +107,30 @@ export class JobSchedules implements OnApplicationBootstrap, OnApplicationShutdo
     const scheduler = await queue.getJobScheduler(spec.id);
     if (!scheduler || scheduler.next === undefined || scheduler.next === null) return 'missing';
     if (!isAlive(await queue.getJobState(`repeat:${spec.id}:${scheduler.next}`))) return 'missing';
-    return scheduler.every === spec.every && scheduler.name === spec.name ? 'ok' : 'changed';
+    const same = 'pattern' in spec.repeat ? scheduler.pattern === spec.repeat.pattern : Number(scheduler.every) === spec.repeat.every;
+    return same && scheduler.name === spec.name ? 'ok' : 'changed';
   }
 
   private specs(): ScheduleSpec[] {
-    return [
-      { id: 'purge-query-log', name: JobName.PurgeQueryLog, every: this.config.HOUSEKEEPING_EVERY_MS, options: jobContracts[JobName.PurgeQueryLog].options },
+    const specs: ScheduleSpec[] = [
+      { id: 'purge-query-log', name: JobName.PurgeQueryLog, repeat: { every: this.config.HOUSEKEEPING_EVERY_MS }, options: jobContracts[JobName.PurgeQueryLog].options },
       {
         id: 'reconcile-documents',
         name: JobName.ReconcileDocuments,
-        every: this.config.RECONCILE_EVERY_MS,
+        repeat: { every: this.config.RECONCILE_EVERY_MS },
         options: jobContracts[JobName.ReconcileDocuments].options,
       },
     ];
+    if (this.config.CACHE_WARM_HOUR >= 0) {
+      specs.push({
+        id: 'warm-answer-caches',
+        name: JobName.WarmAnswerCaches,
+        repeat: { pattern: `0 ${this.config.CACHE_WARM_HOUR} * * *` },
+        data: { trigger: 'nightly' },
+        options: jobContracts[JobName.WarmAnswerCaches].options,
+      });
+    }
+    return specs;
   }
 
   private queue(): Queue {

@@ -12,7 +12,7 @@ export class TaskQueue {
   async enqueue(tenantId: string, task: Pick<TaskView, 'id' | 'priority' | 'attempts'>, delayMs = 0): Promise<void> {
     await this.jobs.publish(
       JobName.RunTask,
-      { tenantId, taskId: task.id },
+      { tenantId, taskId: task.id, run: task.attempts + 1 },
       { jobId: runJobId(task.id, task.attempts + 1), priority: TASK_QUEUE_PRIORITY[task.priority], ...(delayMs > 0 ? { delayMs: Math.ceil(delayMs) } : {}) },
     );
   }

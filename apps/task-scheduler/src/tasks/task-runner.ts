@@ -20,11 +20,11 @@ class TaskTimeout extends Error {
 class TaskCancelled extends Error {}
 class WorkerStopping extends Error {}
 
-/** One run of a task from the queue: which task, and whether its previous run's worker died (the job stalled and was handed on). */
+/** One run of a task from the queue: which task, and — when the job was handed on after its worker died — the run to take over. */
 export interface RunRequest {
   tenantId: string;
   taskId: string;
-  takeOver: boolean;
+  takeOverRun: number | null;
 }
 
 /**
@@ -65,7 +65,7 @@ export class TaskRunner {
 
   async run(request: RunRequest): Promise<void> {
     const token = randomUUID();
-    const task = await this.tasks.startRun(request.tenantId, request.taskId, token, request.takeOver);
+    const task = await this.tasks.startRun(request.tenantId, request.taskId, token, request.takeOverRun);
     if (!task) {
       this.logger.info('task run skipped: the task cannot run now (ended, cancelled, waiting, not due, or unknown to this tenant)', { taskId: request.taskId });
       return;

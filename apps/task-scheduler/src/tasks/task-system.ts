@@ -2,13 +2,14 @@ import { Inject, Injectable, type BeforeApplicationShutdown, type OnApplicationB
 import { TieredCache } from '@quarry/cache';
 import type { TaskType } from '@quarry/contracts';
 import type { Logger, ServiceMetrics } from '@quarry/observability';
-import { type DataSource, TaskRepository } from '@quarry/persistence';
-import { DATA_SOURCE, JOB_CLIENT, LOGGER, METRICS, SERVICE_CONFIG } from '@quarry/service-kit';
-import { type JobClient, TaskCancelChannel } from '@quarry/transport';
+import { type DataSource, QueryLogRepository, TaskRepository } from '@quarry/persistence';
+import { BULLMQ_SERVER, DATA_SOURCE, JOB_CLIENT, LOGGER, METRICS, SERVICE_CONFIG } from '@quarry/service-kit';
+import { type BullMqServer, type JobClient, TaskCancelChannel } from '@quarry/transport';
 import type { SchedulerConfig } from '../config';
 import { CacheWarmTask } from './handlers/cache-warm.task';
 import { DiagnosticsWaitTask } from './handlers/diagnostics-wait.task';
 import { RetentionPurgeTask } from './handlers/retention-purge.task';
+import { CacheWarmingPlanner } from './cache-warming-planner';
 import type { TaskHandler } from './task-handler';
 import { TaskManager } from './task-manager';
 import { TaskMetrics } from './task-metrics';
@@ -24,6 +25,7 @@ export class TaskSystem implements OnApplicationBootstrap, BeforeApplicationShut
   readonly manager: TaskManager;
   readonly runner: TaskRunner;
   readonly repository: TaskRepository;
+  readonly warming: CacheWarmingPlanner;
   private readonly cancels: TaskCancelChannel;
 
   constructor(
@@ -33,6 +35,7 @@ export class TaskSystem implements OnApplicationBootstrap, BeforeApplicationShut
     @Inject(METRICS) metrics: ServiceMetrics,
     @Inject(LOGGER) private readonly logger: Logger,
     @Inject(TieredCache) cache: TieredCache,
+    @Inject(BULLMQ_SERVER) server: BullMqServer | null,
   ) {
     this.repository = new TaskRepository(dataSource);
     const queue = new TaskQueue(jobs);
@@ -48,15 +51,22 @@ export class TaskSystem implements OnApplicationBootstrap, BeforeApplicationShut
       new DiagnosticsWaitTask(),
     ] as TaskHandler[];
     this.manager = new TaskManager(this.repository, queue, this.cancels, taskMetrics, logger);
+    this.warming = new CacheWarmingPlanner(new QueryLogRepository(dataSource), this.manager, config.CACHE_WARM_TOP_N, logger);
     this.runner = new TaskRunner(this.repository, new Map<TaskType, TaskHandler>(handlers.map((handler) => [handler.type, handler])), queue, this.manager, taskMetrics, logger);
+    // The queue worker waits for active jobs when it closes: running tasks are handed back first.
+    server?.onClosing(() => this.handBack());
   }
 
   async onApplicationBootstrap(): Promise<void> {
     await this.cancels.listen(({ taskId }) => this.runner.cancelled(taskId));
   }
 
-  /** Runs in progress are handed back before the queue worker closes (it would wait for them). */
+  /** Runs in progress are handed back when the queue worker starts closing (it would wait for them), or at the latest here. */
   beforeApplicationShutdown(): void {
+    this.handBack();
+  }
+
+  private handBack(): void {
     if (this.runner.activeRuns > 0) this.logger.info('handing running tasks back to the queue', { runs: this.runner.activeRuns });
     this.runner.stopAll();
   }

@@ -49,6 +49,18 @@ export class QueryLogRepository {
     return rows.map((row) => ({ question: row.question, asked: Number(row.asked) }));
   }
 
+  /**
+   * The tenants that asked a question in the last `sinceDays` days, those that asked most first.
+   * @allTenants system work: the scheduler's cache warming decides whom to warm; it takes an age, never an id.
+   */
+  async activeTenants(sinceDays: number, limit = 1000): Promise<string[]> {
+    const rows: Array<{ tenant_id: string }> = await this.dataSource.query(
+      `SELECT tenant_id FROM query_log WHERE created_at >= now() - make_interval(days => $1) GROUP BY tenant_id ORDER BY count(*) DESC, tenant_id LIMIT $2`,
+      [sinceDays, limit],
+    );
+    return rows.map((row) => row.tenant_id);
+  }
+
   /** How many questions the tenant has on record. */
   count(tenantId: string): Promise<number> {
     return this.dataSource.getRepository(QueryLogEntity).countBy({ tenantId });

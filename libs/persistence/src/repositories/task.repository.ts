@@ -219,17 +219,18 @@ export class TaskRepository {
   }
 
   /**
-   * Starts a run under `runToken`: a pending or scheduled task, or — with `takeOver`, for a run
-   * whose worker died (its queue job stalled and was handed on) — a running one. Counts the
-   * attempt. Undefined when the task cannot run (ended, waiting, missing, another tenant's).
+   * Starts a run under `runToken`: a pending or scheduled task, or — with `takeOverRun`, for a run
+   * whose worker died (its queue job stalled and was handed on) — the running task, if that run is
+   * still its latest (a newer run is never taken from its worker). Counts the attempt. Undefined
+   * when the task cannot run (ended, waiting, missing, another tenant's).
    */
-  async startRun(tenantId: string, id: string, runToken: string, takeOver: boolean): Promise<TaskView | undefined> {
+  async startRun(tenantId: string, id: string, runToken: string, takeOverRun: number | null): Promise<TaskView | undefined> {
     const rows: [TaskRow[], number] = await this.dataSource.query(
       `UPDATE tasks SET status = 'running', attempts = attempts + 1, run_token = $3, started_at = now(), next_run_at = NULL,
               progress = 0, progress_message = NULL, updated_at = now()
-        WHERE id = $2 AND tenant_id = $1 AND (status IN ('pending', 'scheduled') OR ($4 AND status = 'running'))
+        WHERE id = $2 AND tenant_id = $1 AND (status IN ('pending', 'scheduled') OR (status = 'running' AND attempts = $4::int))
         RETURNING ${COLUMNS}`,
-      [tenantId, id, runToken, takeOver],
+      [tenantId, id, runToken, takeOverRun],
     );
     const row = rows[0][0];
     return row ? this.withDependencies(tenantId, row) : undefined;
