@@ -27,7 +27,8 @@ import { Queue, QueueEvents } from 'bullmq';
 import { type LoadFigures, closedLoop, closedLoopOf } from './load-client';
 import { printSummary, readProfiles, summarise } from './load-profile';
 import { DistinctQuestions, RepeatedQuestions, ZipfQuestions } from './load-questions';
-import { scifactSample } from './scifact-sample';
+import { indexedCount, uploadInBatches } from './batch-upload';
+import { type SampleDocument, scifactSample } from './scifact-sample';
 import { describePauses, samplePauses } from './service-pauses';
 import { percentile } from './stats';
 
@@ -46,26 +47,14 @@ const CACHED_QUESTIONS = 64;
 type Condition = 'fastify' | 'bullmq echo' | 'query distinct' | 'query cached' | 'query zipf';
 const CONDITIONS: Condition[] = ['fastify', 'bullmq echo', 'query distinct', 'query cached', 'query zipf'];
 
-async function ingest(stack: ServiceStack, auth: Record<string, string>, documents: Array<{ id: string; title: string; text: string }>): Promise<void> {
+async function ingest(stack: ServiceStack, auth: Record<string, string>, documents: SampleDocument[]): Promise<void> {
   const started = Date.now();
-  let next = 0;
-  const sender = async () => {
-    while (next < documents.length) {
-      const batch = documents.slice(next, (next += UPLOAD_BATCH));
-      const form = new FormData();
-      for (const document of batch) form.append('file', new Blob([`# ${document.title}\n\n${document.text}\n`]), `${document.id}.md`);
-      const response = await fetch(`${stack.gatewayUrl}/api/documents/batch`, { method: 'POST', body: form, headers: auth });
-      if (response.status !== 202) throw new Error(`batch upload failed: ${response.status} ${await response.text()}`);
-    }
-  };
-  await Promise.all([sender(), sender()]);
-  await waitFor(
-    async () => {
-      const response = await fetch(`${stack.gatewayUrl}/api/documents?status=indexed&limit=1`, { headers: auth });
-      return ((await response.json()) as { total: number }).total >= documents.length;
-    },
-    { timeoutMs: 20 * 60_000, intervalMs: 500, description: 'every document to be indexed' },
-  );
+  await uploadInBatches(stack.gatewayUrl, auth, documents, UPLOAD_BATCH);
+  await waitFor(async () => (await indexedCount(stack.gatewayUrl, auth)) >= documents.length, {
+    timeoutMs: 20 * 60_000,
+    intervalMs: 500,
+    description: 'every document to be indexed',
+  });
   console.log(`${documents.length} abstracts indexed in ${((Date.now() - started) / 1000).toFixed(0)} s`);
 }
 
