@@ -87,7 +87,8 @@ async function main(): Promise<void> {
       return { task: median(figures.task), documents: median(figures.documents) };
     };
 
-    console.log('API latency, nothing queued …');
+    console.log('API latency, nothing queued (after a warm-up block, so both conditions meet compiled code) …');
+    await blocks('warm-up');
     const idle = await blocks('idle');
     console.log(`queueing ${QUEUED} low-priority tasks (${SUBMIT_CONCURRENCY} submitting at once) …`);
     const queueStarted = performance.now();

@@ -1,6 +1,6 @@
-/** One table's rows of a tenant, by primary key, each as Postgres serialises it to JSON. */
-export type TableRows = Record<string, Record<string, unknown>>;
-export type TenantSnapshot = Record<string, TableRows>;
+import type { TenantSnapshot } from '@quarry/testing';
+
+export type { TableRows, TenantSnapshot } from '@quarry/testing';
 
 /** New rows a tenant's own successful requests account for, by table (any table not named: none). */
 export type ExpectedNewRows = Partial<Record<string, number>>;

@@ -17,9 +17,8 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { rm } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import { type ServiceStack, type StackKeyRole, startIsolatedStack, waitFor } from '@quarry/testing';
+import { type ServiceStack, SnapshotReader, type StackKeyRole, startIsolatedStack, waitFor } from '@quarry/testing';
 import { mapBounded } from '../cli/map-bounded';
-import { SnapshotReader } from './db-snapshot';
 import { type Exchange, type TenantSecrets, judgeAttack, judgeControl } from './hit-detector';
 import { type AttackKind, type ControlKind, type PlannedRequest, type RouteKey, parseProbeArgs, planRequests, seededRandom, unprobedRoutes } from './probe-plan';
 import { type SeededDocument, type SeededState, type TenantWorld, corruptPdf, markedDocument, newWorld, sha256Of } from './probe-world';
@@ -460,12 +459,14 @@ class Probe {
           conversations: writes.conversations,
           messages: writes.messages,
           query_log: writes.query_log,
+          // Every answered question has its audit trail.
+          query_traces: writes.query_log,
         },
         {
           mutableColumns: ['api_keys.last_used_at'],
           mutableRows: { [`conversations/${world.controlConversation}`]: ['updated_at'] },
           newMessagesIn: { [world.controlConversation]: 2 * writes.continuations },
-          scannedTables: ['conversations', 'messages', 'query_log', 'api_keys'],
+          scannedTables: ['conversations', 'messages', 'query_log', 'query_traces', 'api_keys'],
           foreignSecrets: foreign,
         },
       ).map((problem) => `${world.id}: ${problem}`);

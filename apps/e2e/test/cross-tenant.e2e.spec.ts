@@ -1,10 +1,21 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { rm } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import { ServiceStack, type StackKeyRole, createTestRedisPrefix, createTestSchema, waitFor, type TestRedisPrefix, type TestSchema } from '@quarry/testing';
+import {
+  ServiceStack,
+  type StackKeyRole,
+  type TenantSnapshot,
+  type TestRedisPrefix,
+  type TestSchema,
+  createTestRedisPrefix,
+  createTestSchema,
+  diffSnapshots,
+  identifyingStrings,
+  snapshotTenant,
+  waitFor,
+} from '@quarry/testing';
 import { AttackLog, type Reply, type RequestOptions, type RouteKey, TenantClient, apiRoutesOf, comparableError, leakedSecrets } from './tenancy-client';
 import { corruptPdf, form, handbook, marker, randomJobId, randomSha256, rocketManual } from './tenancy-fixtures';
-import { type TenantSnapshot, diffSnapshots, identifyingStrings, snapshotTenant } from './tenancy-snapshot';
 
 // Issue 9, "no cross-tenant path, proven": the five services as processes, two tenants with keys of
 // their own. The victim (acme) fills its tenant; the attacker (globex) aims every /api route at the

@@ -10,3 +10,4 @@ export * from './service-stack';
 export * from './test-database';
 export * from './test-redis';
 export * from './wait-for';
+export * from './tenant-snapshot';

@@ -120,58 +120,58 @@ export class TaskRepository {
    * nothing is stored then.
    */
   async insert(task: NewTask): Promise<{ task: TaskView; created: boolean } | { missing: string[] }> {
-    return this.dataSource.transaction(async (manager) => {
-      if (task.idempotencyKey !== null) {
-        const existing = await this.findByKey(manager, task.tenantId, task.idempotencyKey);
-        if (existing) return { task: existing, created: false };
-      }
-      const dependencyIds = task.dependsOn.map((dependency) => dependency.taskId);
-      if (dependencyIds.length > 0) {
-        const found: Array<{ id: string }> = await manager.query(`SELECT id::text FROM tasks WHERE tenant_id = $1 AND id = ANY($2::uuid[])`, [task.tenantId, dependencyIds]);
-        const known = new Set(found.map((row) => row.id));
-        const missing = dependencyIds.filter((id) => !known.has(id));
-        if (missing.length > 0) return { missing };
-      }
-      await manager.query(`INSERT INTO tenants (id, name) VALUES ($1, $1) ON CONFLICT (id) DO NOTHING`, [task.tenantId]);
-      const id = randomUUID();
-      const inserted: Array<{ id: string }> = await manager.query(
-        `INSERT INTO tasks (id, tenant_id, type, params, priority, status, max_retries, timeout_seconds, run_at, cron, next_run_at, metadata, idempotency_key)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
-         ON CONFLICT (tenant_id, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
-         RETURNING id::text`,
-        [
-          id,
-          task.tenantId,
-          task.type,
-          JSON.stringify(task.params),
-          task.priority,
-          task.status,
-          task.maxRetries,
-          task.timeoutSeconds,
-          task.runAt,
-          task.cron,
-          task.nextRunAt,
-          JSON.stringify(task.metadata),
-          task.idempotencyKey,
-        ],
+    // Without dependencies the task is one statement (its tenant row included); with them, the
+    // check that they are the tenant's and their rows commit with the task.
+    if (task.dependsOn.length === 0) return this.insertWith(this.dataSource.manager, task);
+    return this.dataSource.transaction((manager) => this.insertWith(manager, task));
+  }
+
+  private async insertWith(manager: Pick<DataSource, 'query'>, task: NewTask): Promise<{ task: TaskView; created: boolean } | { missing: string[] }> {
+    const dependencyIds = task.dependsOn.map((dependency) => dependency.taskId);
+    if (dependencyIds.length > 0) {
+      const found: Array<{ id: string }> = await manager.query(`SELECT id::text FROM tasks WHERE tenant_id = $1 AND id = ANY($2::uuid[])`, [task.tenantId, dependencyIds]);
+      const known = new Set(found.map((row) => row.id));
+      const missing = dependencyIds.filter((id) => !known.has(id));
+      if (missing.length > 0) return { missing };
+    }
+    const id = randomUUID();
+    // A second submission under the same key waits for the first to commit, then inserts nothing.
+    const inserted: TaskRow[] = await manager.query(
+      `WITH tenant AS (INSERT INTO tenants (id, name) VALUES ($2, $2) ON CONFLICT (id) DO NOTHING)
+       INSERT INTO tasks (id, tenant_id, type, params, priority, status, max_retries, timeout_seconds, run_at, cron, next_run_at, metadata, idempotency_key)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
+       ON CONFLICT (tenant_id, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
+       RETURNING ${COLUMNS}`,
+      [
+        id,
+        task.tenantId,
+        task.type,
+        JSON.stringify(task.params),
+        task.priority,
+        task.status,
+        task.maxRetries,
+        task.timeoutSeconds,
+        task.runAt,
+        task.cron,
+        task.nextRunAt,
+        JSON.stringify(task.metadata),
+        task.idempotencyKey,
+      ],
+    );
+    if (inserted.length === 0) {
+      const existing = task.idempotencyKey === null ? undefined : await this.findByKey(manager, task.tenantId, task.idempotencyKey);
+      if (!existing) throw new Error(`task ${id} was neither stored nor found under its idempotency key`);
+      return { task: existing, created: false };
+    }
+    if (task.dependsOn.length > 0) {
+      await manager.query(
+        `INSERT INTO task_dependencies (task_id, depends_on, tenant_id, required_status, ordinal)
+         SELECT $1, d, $2, r, o FROM unnest($3::uuid[], $4::text[], $5::int[]) AS v(d, r, o)
+         ON CONFLICT DO NOTHING`,
+        [id, task.tenantId, dependencyIds, task.dependsOn.map((dependency) => dependency.requiredStatus), task.dependsOn.map((_, ordinal) => ordinal)],
       );
-      if (inserted.length === 0 && task.idempotencyKey !== null) {
-        // Another submission with the key committed between the lookup and the insert.
-        const existing = await this.findByKey(manager, task.tenantId, task.idempotencyKey);
-        if (existing) return { task: existing, created: false };
-      }
-      if (task.dependsOn.length > 0) {
-        await manager.query(
-          `INSERT INTO task_dependencies (task_id, depends_on, tenant_id, required_status, ordinal)
-           SELECT $1, d, $2, r, o FROM unnest($3::uuid[], $4::text[], $5::int[]) AS v(d, r, o)
-           ON CONFLICT DO NOTHING`,
-          [id, task.tenantId, dependencyIds, task.dependsOn.map((dependency) => dependency.requiredStatus), task.dependsOn.map((_, ordinal) => ordinal)],
-        );
-      }
-      const stored = await this.findIn(manager, task.tenantId, id);
-      if (!stored) throw new Error(`task ${id} vanished inside its own transaction`);
-      return { task: stored, created: true };
-    });
+    }
+    return { task: toView({ ...inserted[0], depends_on: task.dependsOn }), created: true };
   }
 
   /** The tenant's task, or undefined (a missing id, a malformed one and another tenant's look the same). */

@@ -32,20 +32,46 @@ const TENANT_TABLES: Record<string, { key: string[]; select: string }> = {
 
 export const SNAPSHOT_TABLES = Object.keys(TENANT_TABLES);
 
-/** Everything Postgres holds for the tenant, table by table (bytea as hex, timestamps as ISO text). */
-export async function snapshotTenant(databaseUrl: string, schema: string, tenantId: string): Promise<TenantSnapshot> {
-  const client = new Client({ connectionString: databaseUrl });
-  await client.connect();
-  try {
-    await client.query(`SET search_path TO "${schema}"`);
+/** Reads tenants' rows from one schema over one connection (bytea as hex, timestamps as ISO text); `tables` narrows the tables read. */
+export class SnapshotReader {
+  private readonly client: Client;
+
+  constructor(
+    databaseUrl: string,
+    private readonly schema: string,
+    private readonly tables: readonly string[] = SNAPSHOT_TABLES,
+  ) {
+    this.client = new Client({ connectionString: databaseUrl });
+  }
+
+  async open(): Promise<void> {
+    await this.client.connect();
+    await this.client.query(`SET search_path TO "${this.schema}"`);
+  }
+
+  async snapshot(tenantId: string): Promise<TenantSnapshot> {
     const snapshot: TenantSnapshot = {};
-    for (const [table, { key, select }] of Object.entries(TENANT_TABLES)) {
-      const { rows } = await client.query<{ row: Record<string, unknown> }>(`SELECT to_jsonb(t) AS row FROM (${select}) t`, [tenantId]);
+    for (const table of this.tables) {
+      const { key, select } = TENANT_TABLES[table];
+      const { rows } = await this.client.query<{ row: Record<string, unknown> }>(`SELECT to_jsonb(t) AS row FROM (${select}) t`, [tenantId]);
       snapshot[table] = Object.fromEntries(rows.map(({ row }) => [key.map((column) => String(row[column])).join('/'), row]));
     }
     return snapshot;
+  }
+
+  close(): Promise<void> {
+    return this.client.end();
+  }
+}
+
+/** Everything Postgres holds for the tenant, table by table, on a connection of its own. */
+export async function snapshotTenant(databaseUrl: string, schema: string, tenantId: string): Promise<TenantSnapshot> {
+  const reader = new SnapshotReader(databaseUrl, schema);
+  await reader.open();
+  try {
+    return await reader.snapshot(tenantId);
   } finally {
-    await client.end();
+    await reader.close();
   }
 }
 
