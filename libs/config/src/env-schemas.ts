@@ -35,11 +35,25 @@ export const redisEnv = z.object({
     .default('quarry'),
 });
 
+const ratio = (fallback: number) => z.coerce.number().min(0).max(1).default(fallback);
+
 export const workerEnv = z.object({
   WORKER_CONCURRENCY: positiveInt(4),
   /** A job whose worker stops renewing its lock for this long (a crashed process) is run again. */
   WORKER_LOCK_MS: positiveInt(30_000),
   REQUEST_TIMEOUT_MS: positiveInt(30_000),
+  /** The least concurrency resource pressure may lower a queue worker to. */
+  WORKER_CONCURRENCY_MIN: positiveInt(1),
+  /** How often a worker samples CPU, memory, event-loop delay and disk. */
+  RESOURCE_SAMPLE_MS: positiveInt(5000),
+  RESOURCE_CPU_WARNING: ratio(0.7),
+  RESOURCE_CPU_CRITICAL: ratio(0.85),
+  RESOURCE_MEMORY_WARNING: ratio(0.8),
+  RESOURCE_MEMORY_CRITICAL: ratio(0.9),
+  RESOURCE_LAG_WARNING_MS: positiveInt(200),
+  RESOURCE_LAG_CRITICAL_MS: positiveInt(1000),
+  RESOURCE_DISK_WARNING: ratio(0.85),
+  RESOURCE_DISK_CRITICAL: ratio(0.95),
 });
 
 export const gatewayHttpEnv = z.object({

@@ -8,3 +8,5 @@ export * from './service-kit.module';
 export * from './tokens';
 export { BULLMQ_SERVER } from './ops.controller';
 export * from './service-cache.module';
+export { ResourceControl, type ResourceControlConfig } from './resources/resource-control';
+export type { PressureLevel, ResourceAlert } from './resources/resource-monitor';

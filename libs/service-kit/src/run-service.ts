@@ -13,6 +13,7 @@ import Redis from 'ioredis';
 import { CorrelationInterceptor } from './correlation.interceptor';
 import { checkPostgres, checkRedis } from './dependency-check';
 import { Readiness } from './readiness';
+import { ResourceControl } from './resources/resource-control';
 import type { BaseServiceConfig, ServiceKit } from './service-kit';
 import { ServiceKitModule } from './service-kit.module';
 
@@ -40,6 +41,8 @@ export interface RunningService<C extends BaseServiceConfig> {
   app: NestFastifyApplication;
   kit: ServiceKit<C>;
   url: string;
+  /** The worker's resource watch (services that consume queues). */
+  resources: ResourceControl | null;
   /** Graceful stop: not ready, stop taking jobs, finish active ones, close HTTP and connections. */
   close(): Promise<void>;
 }
@@ -121,12 +124,14 @@ export async function runService<C extends BaseServiceConfig>(definition: Servic
   await app.listen(definition.http.port, definition.http.host);
   const url = await app.getUrl();
   logger.info('service started', { url, queues: definition.queues });
+  const resources = server ? new ResourceControl(config, server, kit.metrics.registry, logger) : null;
 
   let closing: Promise<void> | undefined;
   const close = () => {
     closing ??= (async () => {
       kit.readiness.markShuttingDown();
       logger.info('shutting down: no new jobs, finishing active ones');
+      resources?.stop();
       await server?.close();
       await app.close();
       await bullClient.close();
@@ -136,7 +141,7 @@ export async function runService<C extends BaseServiceConfig>(definition: Servic
     })();
     return closing;
   };
-  return { app, kit, url: url.replace('[::1]', '127.0.0.1'), close };
+  return { app, kit, url: url.replace('[::1]', '127.0.0.1'), resources, close };
 }
 
 let rejectionsLogged = false;

@@ -3,9 +3,10 @@ import type { DataSource } from '@quarry/persistence';
 import type { BullMqClient, JobClient } from '@quarry/transport';
 import type Redis from 'ioredis';
 import type { Readiness } from './readiness';
+import type { ResourceControlConfig } from './resources/resource-control';
 
 /** The settings every service has (the README's env table lists them). */
-export interface BaseServiceConfig {
+export interface BaseServiceConfig extends ResourceControlConfig {
   LOG_LEVEL: 'error' | 'warn' | 'info' | 'debug';
   SHUTDOWN_TIMEOUT_MS: number;
   DATABASE_URL: string;

@@ -40,6 +40,11 @@ export class BullMqServer extends Server implements CustomTransportStrategy {
     super();
   }
 
+  /** Sets how many jobs each of this server's queue workers takes at once (adaptive concurrency). */
+  setConcurrency(concurrency: number): void {
+    for (const worker of this.workers) worker.concurrency = concurrency;
+  }
+
   /** Called once when the server starts closing, before it waits for the active jobs (a long job's handler stops and hands its work back). */
   onClosing(listener: () => void): void {
     this.closingListeners.push(listener);
