@@ -8,7 +8,7 @@ import { TASK_TYPES, type TaskType } from './task-types';
  * record); BullMQ runs it (the executor).
  */
 
-/** Served in this order; within a priority, tenants take turns. */
+/** Served in this order (critical first); within a priority, in submission order. */
 export const TaskPriority = z.enum(['low', 'normal', 'high', 'critical']);
 export type TaskPriority = z.infer<typeof TaskPriority>;
 

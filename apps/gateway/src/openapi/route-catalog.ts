@@ -268,7 +268,7 @@ export function routeCatalog(limits: CatalogLimits): RouteDoc[] {
       tag: 'tasks',
       summary: 'Submit a background task',
       description:
-        'Validated per type (unknown types and params a type does not take are 400). Runs at its priority (critical, high, normal, low; tenants take turns within one), ' +
+        'Validated per type (unknown types and params a type does not take are 400). Runs at its priority (critical, high, normal, low; in submission order within one), ' +
         'after its dependencies reach their required status (`waiting` until then; a dependency that ends otherwise fails it, naming the dependency), at `runAt`, or at every `cron` occurrence (UTC) until cancelled. ' +
         'Each run is stopped after `timeoutSeconds` ("timed out after N s"); a failed run is retried `maxRetries` times with exponential backoff (2 s, 4 s, 8 s …). ' +
         'The same `idempotencyKey` (or `Idempotency-Key` header) again returns the task it created (200).',
