@@ -25,7 +25,7 @@ describe('a task survives the death of the worker running it (task-scheduler pro
     jobs = new JobClient(new BullMqClient({ url: redis.url, prefix: redis.prefix, requestTimeoutMs: 10_000 }));
     dataSource = await createDataSource({ url: schema.url, schema: schema.schema, poolMax: 2, statementTimeoutMs: 10_000, applicationName: 'test' }).initialize();
     tasks = new TaskRepository(dataSource);
-  }, 60_000);
+  }, 90_000);
 
   afterAll(async () => {
     await jobs?.close();
@@ -65,5 +65,5 @@ describe('a task survives the death of the worker running it (task-scheduler pro
     // The run the SIGTERM interrupted counts, and the one that finished it.
     expect(finished.attempts).toBe(2);
     expect(stack.crashes).toEqual([]);
-  }, 90_000);
+  }, 180_000);
 });

@@ -174,7 +174,8 @@ export class ServiceStack {
         const response = await fetch(`http://127.0.0.1:${port}/health/ready`);
         return response.status === 200;
       },
-      { timeoutMs: 30_000, intervalMs: 100, description: `${key} to become ready` },
+      // Generous: on a loaded two-core machine (the whole suite in parallel) a boot has taken over 30 s.
+      { timeoutMs: 60_000, intervalMs: 100, description: `${key} to become ready` },
     ).catch((error: unknown) => {
       throw new Error(`${(error as Error).message}\n--- ${key} output ---\n${this.logsOf(key)}`);
     });
