@@ -103,6 +103,9 @@ function toView(row: TaskRow): TaskView {
 const WITH_DEPENDENCIES = `(SELECT coalesce(jsonb_agg(jsonb_build_object('taskId', d.depends_on, 'requiredStatus', d.required_status) ORDER BY d.ordinal), '[]')
    FROM task_dependencies d WHERE d.task_id = t.id AND d.tenant_id = t.tenant_id) AS depends_on`;
 
+// What every read and every write's RETURNING hands back: the row and its dependencies, in one statement.
+const SELECTED = `${COLUMNS.replace(/(^|,\s*)(\w+)/g, '$1t.$2')}, ${WITH_DEPENDENCIES}`;
+
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /**
@@ -191,7 +194,7 @@ export class TaskRepository {
       conditions.push(`(t.created_at, t.id) < (SELECT created_at, id FROM tasks WHERE id = $${index}::uuid AND tenant_id = $1)`);
     }
     const rows: TaskRow[] = await this.dataSource.query(
-      `SELECT ${COLUMNS.replace(/(^|,\s*)(\w+)/g, '$1t.$2')}, ${WITH_DEPENDENCIES} FROM tasks t WHERE ${conditions.join(' AND ')} ORDER BY t.created_at DESC, t.id DESC LIMIT $${values.push(filter.limit)}`,
+      `SELECT ${SELECTED} FROM tasks t WHERE ${conditions.join(' AND ')} ORDER BY t.created_at DESC, t.id DESC LIMIT $${values.push(filter.limit)}`,
       values,
     );
     return rows.map(toView);
@@ -226,14 +229,14 @@ export class TaskRepository {
    */
   async startRun(tenantId: string, id: string, runToken: string, takeOverRun: number | null): Promise<TaskView | undefined> {
     const rows: [TaskRow[], number] = await this.dataSource.query(
-      `UPDATE tasks SET status = 'running', attempts = attempts + 1, run_token = $3, started_at = now(), next_run_at = NULL,
+      `UPDATE tasks t SET status = 'running', attempts = attempts + 1, run_token = $3, started_at = now(), next_run_at = NULL,
               progress = 0, progress_message = NULL, updated_at = now()
-        WHERE id = $2 AND tenant_id = $1 AND (status IN ('pending', 'scheduled') OR (status = 'running' AND attempts = $4::int))
-        RETURNING ${COLUMNS}`,
+        WHERE t.id = $2 AND t.tenant_id = $1 AND (t.status IN ('pending', 'scheduled') OR (t.status = 'running' AND t.attempts = $4::int))
+        RETURNING ${SELECTED}`,
       [tenantId, id, runToken, takeOverRun],
     );
     const row = rows[0][0];
-    return row ? this.withDependencies(tenantId, row) : undefined;
+    return row ? toView(row) : undefined;
   }
 
   /** Records the run's progress; false when the run is no longer the task's (cancelled, taken over). */
@@ -249,11 +252,11 @@ export class TaskRepository {
   async finishRun(tenantId: string, id: string, runToken: string, outcome: RunOutcome): Promise<TaskView | undefined> {
     const final = outcome.status !== 'scheduled';
     const rows: [TaskRow[], number] = await this.dataSource.query(
-      `UPDATE tasks SET status = $4, result = coalesce($5::jsonb, result), error = $6, next_run_at = $7, usage = $8,
+      `UPDATE tasks t SET status = $4, result = coalesce($5::jsonb, result), error = $6, next_run_at = $7, usage = $8,
               progress = CASE WHEN $4 = 'completed' THEN 100 ELSE progress END,
               finished_at = CASE WHEN $9 THEN now() ELSE finished_at END, run_token = NULL, updated_at = now()
-        WHERE id = $2 AND tenant_id = $1 AND run_token = $3 AND status = 'running'
-        RETURNING ${COLUMNS}`,
+        WHERE t.id = $2 AND t.tenant_id = $1 AND t.run_token = $3 AND t.status = 'running'
+        RETURNING ${SELECTED}`,
       [
         tenantId,
         id,
@@ -267,7 +270,7 @@ export class TaskRepository {
       ],
     );
     const row = rows[0][0];
-    return row ? this.withDependencies(tenantId, row) : undefined;
+    return row ? toView(row) : undefined;
   }
 
   /**
@@ -302,14 +305,14 @@ export class TaskRepository {
     details: { error?: string; nextRunAt?: Date } = {},
   ): Promise<TaskView | undefined> {
     const rows: [TaskRow[], number] = await this.dataSource.query(
-      `UPDATE tasks SET status = $4, error = coalesce($5, error), next_run_at = $6, updated_at = now(),
+      `UPDATE tasks t SET status = $4, error = coalesce($5, error), next_run_at = $6, updated_at = now(),
               finished_at = CASE WHEN $4 = 'failed' THEN now() ELSE finished_at END
-        WHERE id = $2 AND tenant_id = $1 AND status = ANY($3::text[])
-        RETURNING ${COLUMNS}`,
+        WHERE t.id = $2 AND t.tenant_id = $1 AND t.status = ANY($3::text[])
+        RETURNING ${SELECTED}`,
       [tenantId, id, from, to, details.error ?? null, details.nextRunAt ?? null],
     );
     const row = rows[0][0];
-    return row ? this.withDependencies(tenantId, row) : undefined;
+    return row ? toView(row) : undefined;
   }
 
   /** The task's dependencies and where each stands (in the order given on submit). */
@@ -334,14 +337,9 @@ export class TaskRepository {
     return rows.map((row) => row.id);
   }
 
-  private async withDependencies(tenantId: string, row: TaskRow): Promise<TaskView> {
-    const dependencies = await this.dependenciesOf(tenantId, row.id);
-    return toView({ ...row, depends_on: dependencies.map(({ taskId, requiredStatus }) => ({ taskId, requiredStatus })) });
-  }
-
   private async findIn(manager: Pick<DataSource, 'query'>, tenantId: string, id: string): Promise<TaskView | undefined> {
     if (!UUID.test(id)) return undefined;
-    const rows: TaskRow[] = await manager.query(`SELECT ${COLUMNS.replace(/(^|,\s*)(\w+)/g, '$1t.$2')}, ${WITH_DEPENDENCIES} FROM tasks t WHERE t.id = $2 AND t.tenant_id = $1`, [tenantId, id]);
+    const rows: TaskRow[] = await manager.query(`SELECT ${SELECTED} FROM tasks t WHERE t.id = $2 AND t.tenant_id = $1`, [tenantId, id]);
     return rows[0] ? toView(rows[0]) : undefined;
   }
 
