@@ -24,9 +24,10 @@ module.exports = {
       },
     ],
   },
-  // content-disposition 3 (under @fastify/static, which the docs UI uses) is ESM only; Node loads it
-  // with require(esm), jest's module system does not, so jest compiles that one package to CommonJS.
-  transformIgnorePatterns: ['^(?!.*/node_modules/content-disposition/).*/node_modules/'],
+  // content-disposition 3 (under @fastify/static, which the docs UI uses) and request-filtering-agent
+  // (task webhooks) are ESM only; Node loads them with require(esm), jest's module system does not,
+  // so jest compiles those packages to CommonJS.
+  transformIgnorePatterns: ['^(?!.*/node_modules/(content-disposition|request-filtering-agent)/).*/node_modules/'],
   moduleNameMapper: {
     '^@quarry/([a-z-]+)$': path.join(root, 'libs/$1/src/index.ts'),
   },

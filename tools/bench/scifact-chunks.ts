@@ -1,8 +1,8 @@
 import { join } from 'node:path';
+import { loadBeirDataset } from '@quarry/eval';
 import { LocalHashingEmbedder } from '@quarry/llm';
 import type { IndexedChunk } from '@quarry/search';
 import { repoRoot } from '@quarry/testing';
-import { loadBeirDataset } from '../eval/beir-dataset';
 
 export const BENCH_TENANT = 'bench';
 

@@ -1,6 +1,6 @@
+import type { BeirDataset } from '@quarry/eval';
 import { LocalHashingEmbedder } from '@quarry/llm';
 import { InMemoryHybridIndex, type SearchIndex } from '@quarry/search';
-import type { BeirDataset } from './beir-dataset';
 
 export type RetrievalMode = 'lexical' | 'dense' | 'hybrid';
 

@@ -1,8 +1,8 @@
 import { JobName } from '@quarry/contracts';
+import { type BeirDataset, beirFilename, rankDocuments } from '@quarry/eval';
 import { type ServiceStack, waitFor } from '@quarry/testing';
 import type { JobClient } from '@quarry/transport';
 import { Client } from 'pg';
-import type { BeirDataset } from './beir-dataset';
 import type { RetrievalMode } from './in-process-eval';
 
 const TENANT = 'eval';
@@ -20,7 +20,7 @@ export async function ingestThroughPipeline(stack: ServiceStack, dataset: BeirDa
     const form = new FormData();
     for (const document of batch) {
       const body = document.title ? `# ${document.title}\n\n${document.text}\n` : `${document.text}\n`;
-      form.append('file', new Blob([body]), `${document.id}.md`);
+      form.append('file', new Blob([body]), beirFilename(document.id));
     }
     const response = await fetch(`${stack.gatewayUrl}/api/documents/batch`, { method: 'POST', body: form, headers: auth });
     if (response.status !== 202) throw new Error(`batch upload failed: ${response.status} ${await response.text()}`);
@@ -48,14 +48,5 @@ export async function ingestThroughPipeline(stack: ServiceStack, dataset: BeirDa
 /** Runs one query through the retrieval service and returns corpus ids, best first (chunks folded into documents). */
 export async function retrieveThroughService(jobs: JobClient, query: string, mode: RetrievalMode, corpusIdOf: Map<string, string>): Promise<string[]> {
   const reply = await jobs.request(JobName.SearchChunks, { tenantId: TENANT, query, topK: 200, mode });
-  const ranked: string[] = [];
-  const seen = new Set<string>();
-  for (const hit of reply.hits) {
-    const corpusId = corpusIdOf.get(hit.documentId);
-    if (corpusId && !seen.has(corpusId)) {
-      seen.add(corpusId);
-      ranked.push(corpusId);
-    }
-  }
-  return ranked;
+  return rankDocuments(reply.hits, (hit) => corpusIdOf.get(hit.documentId));
 }

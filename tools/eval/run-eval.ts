@@ -8,13 +8,12 @@
  * --in-process skips the services and builds the index directly (seconds; for experiments).
  */
 import { parseArgs } from 'node:util';
+import { type BeirDataset, type RankingScores, loadBeirDataset, meanScores, scoreRanking } from '@quarry/eval';
 import { startIsolatedStack } from '@quarry/testing';
 import { BullMqClient, JobClient } from '@quarry/transport';
 import { percentile } from '../bench/stats';
-import { type BeirDataset, loadBeirDataset } from './beir-dataset';
 import { type RetrievalMode, buildInProcessIndex } from './in-process-eval';
 import { ingestThroughPipeline, retrieveThroughService } from './pipeline-eval';
-import { mean, mrrAt, ndcgAt, recallAt } from './ranking-metrics';
 
 const MODES: RetrievalMode[] = ['lexical', 'dense', 'hybrid'];
 
@@ -40,20 +39,16 @@ interface ModeResult {
 async function evaluate(dataset: BeirDataset, retrieve: Retrieve): Promise<ModeResult[]> {
   const results: ModeResult[] = [];
   for (const mode of MODES) {
-    const ndcg: number[] = [];
-    const recall: number[] = [];
-    const mrr: number[] = [];
+    const scores: RankingScores[] = [];
     const latencies: number[] = [];
     for (const query of dataset.queries) {
       const started = performance.now();
       const ranked = await retrieve(query.text, mode);
       latencies.push(performance.now() - started);
-      const judged = dataset.qrels.get(query.id) as Map<string, number>;
-      ndcg.push(ndcgAt(10, ranked, judged));
-      recall.push(recallAt(100, ranked, judged));
-      mrr.push(mrrAt(10, ranked, judged));
+      scores.push(scoreRanking(ranked, dataset.qrels.get(query.id) as Map<string, number>, 100));
     }
-    results.push({ mode, ndcg10: mean(ndcg), recall100: mean(recall), mrr10: mean(mrr), p50Ms: percentile(latencies, 50), p99Ms: percentile(latencies, 99) });
+    const { ndcgAt10, recallAtK, mrrAt10 } = meanScores(scores);
+    results.push({ mode, ndcg10: ndcgAt10, recall100: recallAtK, mrr10: mrrAt10, p50Ms: percentile(latencies, 50), p99Ms: percentile(latencies, 99) });
   }
   return results;
 }

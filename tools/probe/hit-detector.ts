@@ -52,6 +52,11 @@ export const ATTACK_STATUSES: Record<AttackKind, readonly number[]> = {
   'task-stats': [200],
   // A dependency on another tenant's task is refused like one on a task that never was.
   'submit-task': [400],
+  // The caller's own tenant's figures, or the installation's counts: whatever the headers name.
+  'analytics-queries': [200],
+  'analytics-documents': [200],
+  'analytics-system': [200],
+  'system-alerts': [200],
 };
 
 export const CONTROL_STATUSES: Record<ControlKind, readonly number[]> = {
@@ -67,6 +72,7 @@ export const CONTROL_STATUSES: Record<ControlKind, readonly number[]> = {
   'get-conversation': [200],
   'get-task': [200],
   'list-tasks': [200],
+  'analytics-queries': [200],
 };
 
 /** The other tenants' secrets the body carries and the request did not (an id asked about comes back in a 404). */

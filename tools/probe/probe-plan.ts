@@ -34,6 +34,10 @@ export const ATTACK_KINDS = [
   'list-tasks',
   'task-stats',
   'submit-task',
+  'analytics-queries',
+  'analytics-documents',
+  'analytics-system',
+  'system-alerts',
 ] as const;
 export type AttackKind = (typeof ATTACK_KINDS)[number];
 
@@ -50,6 +54,7 @@ export const CONTROL_KINDS = [
   'get-conversation',
   'get-task',
   'list-tasks',
+  'analytics-queries',
 ] as const;
 export type ControlKind = (typeof CONTROL_KINDS)[number];
 
@@ -82,6 +87,10 @@ export const ROUTES_OF: Record<AttackKind | ControlKind, RouteKey[]> = {
   'list-tasks': ['GET /api/tasks'],
   'task-stats': ['GET /api/tasks/stats'],
   'submit-task': ['POST /api/tasks'],
+  'analytics-queries': ['GET /api/analytics/queries'],
+  'analytics-documents': ['GET /api/analytics/documents'],
+  'analytics-system': ['GET /api/analytics/system'],
+  'system-alerts': ['GET /api/system/alerts'],
   'key-cycle': ['POST /api/keys', 'DELETE /api/keys/{id}'],
 };
 
@@ -117,6 +126,10 @@ export const ATTACK_WEIGHTS: Record<AttackKind, number> = {
   'list-tasks': 15,
   'task-stats': 5,
   'submit-task': 15,
+  'analytics-queries': 5,
+  'analytics-documents': 5,
+  'analytics-system': 5,
+  'system-alerts': 5,
 };
 export const CONTROL_WEIGHTS: Record<ControlKind, number> = {
   'get-document': 40,
@@ -131,6 +144,7 @@ export const CONTROL_WEIGHTS: Record<ControlKind, number> = {
   'get-conversation': 8,
   'get-task': 8,
   'list-tasks': 4,
+  'analytics-queries': 3,
 };
 
 export type PlannedRequest =

@@ -330,6 +330,20 @@ class Probe {
       case 'submit-task':
         sent = { route: 'POST /api/tasks', json: { type: 'diagnostics.wait', params: { seconds: 0 }, dependsOn: [{ taskId: this.pick(target.tasks, pick) }] }, role: writer };
         break;
+      // Operator views: the actor's own tenant's figures (its questions carry only its own marker),
+      // or counts over the installation — no other tenant's question, document or name may show.
+      case 'analytics-queries':
+        sent = { route: 'GET /api/analytics/queries', query: this.pick(['days=365&top=100', 'days=1', ''], pick >> 2) || undefined, role: 'admin' };
+        break;
+      case 'analytics-documents':
+        sent = { route: 'GET /api/analytics/documents', query: this.pick(['days=365&limit=100', 'limit=1', ''], pick >> 2) || undefined, role: 'admin' };
+        break;
+      case 'analytics-system':
+        sent = { route: 'GET /api/analytics/system', role: 'admin' };
+        break;
+      case 'system-alerts':
+        sent = { route: 'GET /api/system/alerts', query: this.pick(['state=all&limit=500', ''], pick >> 2) || undefined, role: 'admin' };
+        break;
       case 'get-query-trace':
       case 'get-query-report': {
         // The target's own query ids (an unknown one if its replies named none).
@@ -405,6 +419,10 @@ class Probe {
         break;
       case 'list-tasks':
         await run({ route: 'GET /api/tasks', query: 'limit=200', role: anyRole }, [...actor.tasks, actor.marker]);
+        break;
+      case 'analytics-queries':
+        // Its seeded questions carry its marker, so its own most asked questions show it.
+        await run({ route: 'GET /api/analytics/queries', query: 'days=365&top=100', role: 'admin' }, [actor.marker]);
         break;
       case 'key-cycle': {
         const created = await run({ route: 'POST /api/keys', json: { name: `cycled ${actor.marker}`, role: 'read' }, role: 'admin' }, [`cycled ${actor.marker}`]);

@@ -119,7 +119,7 @@ describe('no cross-tenant path (issue 9)', () => {
   beforeAll(async () => {
     schema = await createTestSchema('xtenant');
     redis = createTestRedisPrefix('xtenant');
-    stack = new ServiceStack({ databaseUrl: schema.url, databaseSchema: schema.schema, redisUrl: redis.url, redisPrefix: redis.prefix, env: { LOG_LEVEL: 'warn', ...NO_RATE_LIMIT } });
+    stack = new ServiceStack({ databaseUrl: schema.url, databaseSchema: schema.schema, redisUrl: redis.url, redisPrefix: redis.prefix, env: { LOG_LEVEL: 'warn', ...NO_RATE_LIMIT, OPERATOR_TENANT: ATTACKER } });
     await stack.start();
     const keysOf = async (tenant: string) =>
       Object.fromEntries(await Promise.all(ROLES.map(async (role) => [role, await stack.createApiKey(tenant, role, { name: `${role} key` })]))) as Record<StackKeyRole, string>;
@@ -191,6 +191,13 @@ describe('no cross-tenant path (issue 9)', () => {
     expect({ status: cancelled.status, document: (cancelled.json as { status: string }).status }).toEqual({ status: 202, document: 'cancelled' });
     expect((await documentOf(victim, documents.pending.documentId)).status).toBe('queued');
 
+    // Its own operator views show its question and its documents, so the attacks on them can see a leak.
+    await waitFor(async () => (await victim.request('GET /api/analytics/queries', { query: 'days=365&top=100', role: 'admin' })).text.includes(secrets.question), {
+      timeoutMs: 15_000,
+      description: "the victim's question in its own analytics",
+    });
+    expect((await victim.request('GET /api/analytics/documents', { query: 'days=365&limit=100', role: 'admin' })).text).toContain(documents.indexed.documentId);
+
     // The victim's rows once they have settled (query log and key use are written off the request path).
     let previous: TenantSnapshot | undefined;
     before = await waitFor(
@@ -220,6 +227,34 @@ describe('no cross-tenant path (issue 9)', () => {
     // The leak detector sees the victim in the victim's own answers, so its silence below means something.
     expect(leakedSecrets(first, victimSecrets())).toEqual(expect.arrayContaining([documents.indexed.documentId, documents.indexed.filename, secrets.handbook]));
     expect(leakedSecrets(keyList, victimSecrets())).toEqual(expect.arrayContaining([...victimKeyIds, secrets.keyName]));
+  });
+
+  // Early, while the attacker's own questions carry nothing of the victim (later tests make it type the victim's markers, which its own figures would then rightly show).
+  // The attacker is the installation's operator here (OPERATOR_TENANT): the strongest key there is still sees nothing of another tenant.
+  it("operator views show the attacker its own tenant's figures and the installation's counts, never the victim's questions or documents", async () => {
+    // (The victim's own view shows its question and documents — checked before its rows were taken — so these checks can see a leak.)
+    for (const [route, query] of [
+      ['GET /api/analytics/queries', 'days=365&top=100'],
+      ['GET /api/analytics/documents', 'days=365&limit=100'],
+      ['GET /api/analytics/system', undefined],
+      ['GET /api/system/alerts', 'state=all&limit=500'],
+    ] as const) {
+      for (const headers of [undefined, { 'x-tenant-id': VICTIM }]) {
+        const reply = await log.attack(attacker, route, { query, headers, role: 'admin' });
+        expect({ route, status: reply.status }).toEqual({ route, status: 200 });
+        expectNothingOfVictim(reply);
+      }
+    }
+    // The attacker's query figures count its own questions only (the victim asked with its secret).
+    const figures = (await attacker.request('GET /api/analytics/queries', { query: 'days=365&top=100', role: 'admin' })).json as { topQuestions: Array<{ question: string }> };
+    expect(figures.topQuestions.map((entry) => entry.question)).toContain('Where is the rocket fuel stored?');
+    // Below admin, none of it; and the installation's views are not for an ordinary tenant's admin.
+    for (const route of ['GET /api/analytics/queries', 'GET /api/analytics/documents', 'GET /api/analytics/system', 'GET /api/system/alerts'] as const) {
+      expect({ route, status: (await attacker.request(route, { role: 'write' })).status }).toEqual({ route, status: 403 });
+    }
+    for (const route of ['GET /api/analytics/system', 'GET /api/system/alerts'] as const) {
+      expect({ route, status: (await victim.request(route, { role: 'admin' })).status }).toEqual({ route, status: 403 });
+    }
   });
 
   it("reads and deletes none of the victim's documents", async () => {

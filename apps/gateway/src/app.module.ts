@@ -1,4 +1,5 @@
 import { Module } from '@nestjs/common';
+import { AnalyticsModule } from './analytics/analytics.module';
 import { AuthModule } from './auth/auth.module';
 import { CacheModule } from './cache/cache.module';
 import { ConversationsModule } from './conversations/conversations.module';
@@ -11,10 +12,11 @@ import { StreamQuota } from './jobs/stream-quota';
 import { QueriesModule } from './queries/queries.module';
 import { OpenAiModule } from './openai/openai.module';
 import { QueryModule } from './query/query.module';
+import { SystemModule } from './system/system.module';
 import { TasksModule } from './tasks/tasks.module';
 
 @Module({
-  imports: [AuthModule, CacheModule, ConversationsModule, QueriesModule, QueryModule, OpenAiModule, TasksModule],
+  imports: [AuthModule, CacheModule, ConversationsModule, QueriesModule, QueryModule, OpenAiModule, TasksModule, SystemModule, AnalyticsModule],
   controllers: [DocumentsController, JobsController],
   providers: [DocumentsService, JobsService, JobProgressHub, StreamQuota],
 })

@@ -6,7 +6,9 @@ import { DocumentChunker } from './chunking/document-chunker';
 import { TokenCounter } from './chunking/token-counter';
 import type { IngestionConfig } from './config';
 import { EmbeddingTargetsService, createVersionEmbedder } from './embedding/embedding-targets.service';
+import { ModelAnalysis } from './analysis/model-analysis.service';
 import { AnalyzeDocumentJob } from './jobs/analyze-document.job';
+import { ReanalyzeDocumentJob } from './jobs/reanalyze-document.job';
 import { ReembedCorpusJob } from './jobs/reembed-corpus.job';
 import { IsolatedDocumentParser } from './parsing/isolated-document-parser';
 import { StageJobs } from './pipeline/stage-jobs';
@@ -20,8 +22,9 @@ import { DOCUMENT_ANALYZER, DOCUMENT_CHUNKER, DOCUMENT_PARSER, EMBEDDER_FACTORY,
 const TOKEN_COUNTER = Symbol('TOKEN_COUNTER');
 
 @Module({
-  controllers: [StageJobs, AnalyzeDocumentJob, ReembedCorpusJob],
+  controllers: [StageJobs, AnalyzeDocumentJob, ReanalyzeDocumentJob, ReembedCorpusJob],
   providers: [
+    ModelAnalysis,
     StageRunner,
     ParseStage,
     ChunkStage,

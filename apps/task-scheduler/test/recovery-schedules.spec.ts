@@ -63,7 +63,7 @@ describe('recovery schedules survive Redis losing its data (in-process task-sche
   }
 
   it('registers the schedules at boot, and checking healthy ones again does not move their next run', async () => {
-    expect(await schedules()).toEqual(['purge-query-log:3600000', 'reconcile-documents:600000', 'warm-answer-caches:0 2 * * *']);
+    expect(await schedules()).toEqual(['purge-query-log:3600000', 'reconcile-documents:600000', 'reconcile-tasks:600000', 'warm-answer-caches:0 2 * * *']);
     const next = (await scheduler.getJobScheduler('reconcile-documents'))?.next;
     const before = await restoredCount();
     const checks = service.app.get(JobSchedules);
@@ -79,8 +79,8 @@ describe('recovery schedules survive Redis losing its data (in-process task-sche
     const checks = jest.spyOn(service.app.get(JobSchedules), 'ensure');
     await redis.restartEmpty();
 
-    await waitFor(async () => (await schedules()).length === 3, { timeoutMs: 15_000, description: 'the schedules to be registered again' });
-    expect(await schedules()).toEqual(['purge-query-log:3600000', 'reconcile-documents:600000', 'warm-answer-caches:0 2 * * *']);
+    await waitFor(async () => (await schedules()).length === 4, { timeoutMs: 15_000, description: 'the schedules to be registered again' });
+    expect(await schedules()).toEqual(['purge-query-log:3600000', 'reconcile-documents:600000', 'reconcile-tasks:600000', 'warm-answer-caches:0 2 * * *']);
     const redriven = await waitFor(() => ingestion.getJob(lost.jobId), { timeoutMs: 15_000, description: 'the lost parse job to be re-driven' });
     expect(redriven.data).toMatchObject({ tenantId: TENANT, documentId: lost.id });
     expect(await restoredCount()).toBe(before + 1);
@@ -97,7 +97,7 @@ describe('recovery schedules survive Redis losing its data (in-process task-sche
     } finally {
       admin.disconnect();
     }
-    await waitFor(async () => (await schedules()).length === 3, { timeoutMs: 15_000, description: 'the schedules to be registered again' });
+    await waitFor(async () => (await schedules()).length === 4, { timeoutMs: 15_000, description: 'the schedules to be registered again' });
     await expect(waitFor(() => ingestion.getJob(lost.jobId), { timeoutMs: 15_000, description: 'the lost parse job to be re-driven' })).resolves.toBeDefined();
   }, 40_000);
 });

@@ -1,6 +1,6 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { JobName, type TaskView } from '@quarry/contracts';
-import { DocumentRepository, EmbeddingCacheRepository, ProcessingJobRepository, QueryLogRepository, TaskRepository } from '@quarry/persistence';
+import { DocumentRepository, EmbeddingCacheRepository, ProcessingJobRepository, QueryLogRepository, SystemAlertRepository, TaskRepository } from '@quarry/persistence';
 import type { RunningService } from '@quarry/service-kit';
 import { type TestRedisPrefix, type TestSchema, createTestRedisPrefix, createTestSchema, waitFor } from '@quarry/testing';
 import type { SchedulerConfig } from '../src/config';
@@ -13,7 +13,8 @@ const RECENT_ROWS = 10;
 /**
  * retention.purge on a seeded database: it removes the submitting tenant's old query log, traces
  * and finished job records — none of another tenant's, none of the recent ones — and, for
- * everyone, old index changes, expired cache entries and embedding-cache rows no chunk uses.
+ * everyone, old index changes, expired cache entries, embedding-cache rows no chunk uses and
+ * resource alerts cleared long ago.
  */
 describe('retention.purge (in-process task-scheduler, seeded database)', () => {
   let schema: TestSchema;
@@ -23,7 +24,7 @@ describe('retention.purge (in-process task-scheduler, seeded database)', () => {
   beforeAll(async () => {
     schema = await createTestSchema('retention');
     redis = createTestRedisPrefix('retention');
-    service = await startScheduler({ DATABASE_URL: schema.url, DATABASE_SCHEMA: schema.schema, REDIS_URL: redis.url, REDIS_PREFIX: redis.prefix, INDEX_CHANGES_RETENTION_HOURS: '24', EMBEDDING_CACHE_RETENTION_DAYS: '30' });
+    service = await startScheduler({ DATABASE_URL: schema.url, DATABASE_SCHEMA: schema.schema, REDIS_URL: redis.url, REDIS_PREFIX: redis.prefix, INDEX_CHANGES_RETENTION_HOURS: '24', EMBEDDING_CACHE_RETENTION_DAYS: '30', SYSTEM_ALERTS_RETENTION_DAYS: '30' });
   }, 60_000);
 
   afterAll(async () => {
@@ -72,6 +73,16 @@ describe('retention.purge (in-process task-scheduler, seeded database)', () => {
     const hash = (text: string) => createHash('sha256').update(text).digest('hex');
     await embeddings.putMany('m', [used, ...Array.from({ length: OLD_ROWS }, (_, index) => `orphan ${index}`), 'fresh orphan'].map((text) => ({ contentSha256: hash(text), vector: new Float32Array([1, 2]) })));
     await sql(`UPDATE embedding_cache SET created_at = now() - make_interval(days => $1) WHERE content_sha256 <> $2`, [OLD, hash('fresh orphan')]);
+    // Resource alerts: cleared long ago (gone), cleared yesterday (kept), raised long ago and still active (kept).
+    // (The scheduler's own monitor may store real ones meanwhile: the checks look at this made-up service's.)
+    const alerts = new SystemAlertRepository(service.kit.dataSource);
+    const daysAgo = (days: number) => new Date(Date.now() - days * 24 * 3600_000);
+    const origin = { service: 'ingestion', replica: 'i-0', pid: 1 };
+    await alerts.recordTransition({ origin, resource: 'cpu', level: 'warning', value: 0.8, threshold: 0.7, at: daysAgo(OLD + 1) });
+    await alerts.recordTransition({ origin, resource: 'cpu', level: 'ok', value: 0.1, threshold: null, at: daysAgo(OLD) });
+    await alerts.recordTransition({ origin, resource: 'cpu', level: 'warning', value: 0.8, threshold: 0.7, at: daysAgo(2) });
+    await alerts.recordTransition({ origin, resource: 'cpu', level: 'ok', value: 0.1, threshold: null, at: daysAgo(1) });
+    await alerts.recordTransition({ origin, resource: 'disk', level: 'critical', value: 0.97, threshold: 0.95, at: daysAgo(3 * OLD) });
 
     const { task } = await service.kit.jobs.request(JobName.SubmitTask, { tenantId: 'acme', type: 'retention.purge', params: { olderThanDays: 30 } });
     const tasks = new TaskRepository(service.kit.dataSource);
@@ -86,7 +97,7 @@ describe('retention.purge (in-process task-scheduler, seeded database)', () => {
     expect(done).toMatchObject({
       status: 'completed',
       progress: 100,
-      result: { olderThanDays: 30, queryLog: OLD_ROWS, queryTraces: 0, processingJobs: OLD_ROWS, indexChanges: 2 * OLD_ROWS, cacheEntries: OLD_ROWS, embeddingCache: OLD_ROWS },
+      result: { olderThanDays: 30, queryLog: OLD_ROWS, queryTraces: 0, processingJobs: OLD_ROWS, indexChanges: 2 * OLD_ROWS, cacheEntries: OLD_ROWS, embeddingCache: OLD_ROWS, systemAlerts: 1 },
     });
     // What is left: acme's recent rows, all of globex's own records, the fresh index changes, the live cache entry, the used and the fresh vectors.
     expect(await count(`query_log WHERE tenant_id = 'acme'`)).toBe(RECENT_ROWS);
@@ -95,6 +106,7 @@ describe('retention.purge (in-process task-scheduler, seeded database)', () => {
     expect(await count(`processing_jobs WHERE tenant_id = 'globex'`)).toBe(OLD_ROWS + 1);
     expect(await count('index_changes')).toBe(2);
     expect(await count('cache_entries')).toBe(1);
+    expect((await sql<{ resource: string; active: boolean }>(`SELECT resource, cleared_at IS NULL AS active FROM system_alerts WHERE service = 'ingestion' ORDER BY resource`)).map((row) => `${row.resource}:${row.active ? 'active' : 'cleared'}`)).toEqual(['cpu:cleared', 'disk:active']);
     expect((await sql<{ content_sha256: string }>('SELECT content_sha256 FROM embedding_cache ORDER BY 1')).map((row) => row.content_sha256).sort()).toEqual([hash(used), hash('fresh orphan')].sort());
   });
 });

@@ -84,6 +84,17 @@ export const authEnv = z.object({
     .transform((name) => name.toLowerCase()),
   /** The role every request gets in trusted-header mode. */
   AUTH_TRUSTED_ROLE: z.enum(['read', 'write', 'admin']).default('write'),
+  /**
+   * The operators' tenant: only its admin keys see and steer what spans every tenant — the queue
+   * dashboard, system-wide views, installation-wide tasks (corpus.reembed). The default is the
+   * tenant whose admin key the first boot creates.
+   */
+  OPERATOR_TENANT: z.string().min(1).default('default'),
+  /**
+   * The queue dashboard (bull-board) at /admin/queues, for OPERATOR_TENANT's admin keys: `off`,
+   * `read-only` (default: see every queue's jobs, change none) or `full` (retry, promote, remove).
+   */
+  QUEUE_DASHBOARD: z.enum(['off', 'read-only', 'full']).default('read-only'),
   /** Where the first boot writes the admin key it creates (0600, in a 0700 folder); relative to the working directory. */
   AUTH_BOOTSTRAP_KEY_FILE: z.string().min(1).default('.quarry/admin-key'),
 });
@@ -268,6 +279,17 @@ export const schedulerEnv = z.object({
   INDEX_CHANGES_RETENTION_HOURS: positiveInt(24),
   /** retention.purge deletes embedding-cache rows no chunk uses once older than this. */
   EMBEDDING_CACHE_RETENTION_DAYS: positiveInt(30),
+  /** retention.purge deletes resource alerts (system_alerts) cleared more than this long ago. */
+  SYSTEM_ALERTS_RETENTION_DAYS: positiveInt(30),
+  /**
+   * Which addresses task webhooks may reach, checked when connecting (after DNS, so a name that
+   * resolves to an internal address is refused too): `public` only, or `any` (private, loopback,
+   * link-local included: receivers inside your own network). A webhook is a URL any write key
+   * can name, so reaching internal services is opt-in.
+   */
+  TASK_WEBHOOK_ADDRESSES: z.enum(['public', 'any']).default('public'),
+  /** How long a webhook receiver has to answer one push. */
+  TASK_WEBHOOK_TIMEOUT_MS: positiveInt(10_000),
 });
 
 /** What every service reads: runtime, Postgres, Redis and queue worker settings. */

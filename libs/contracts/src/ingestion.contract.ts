@@ -43,3 +43,19 @@ export const ReembedCorpusPayload = JobMeta.extend({
   versionId: z.number().int().positive(),
 });
 export type ReembedCorpusPayload = z.infer<typeof ReembedCorpusPayload>;
+
+/** Runs a stored document's analysis again: parsed anew for the heuristic analysis, then the model's pass when a model is configured. */
+export const ReanalyzeDocumentPayload = JobMeta.extend({
+  tenantId: TenantId,
+  documentId: z.uuid(),
+});
+export type ReanalyzeDocumentPayload = z.infer<typeof ReanalyzeDocumentPayload>;
+
+/** What a re-analysis found (the job's return value, read by the task that queued it). */
+export const ReanalyzeDocumentResult = z.object({
+  documentId: z.uuid(),
+  /** `llm` when the model's pass succeeded; `heuristic` without a model, or when its answer was unusable. */
+  method: z.enum(['heuristic', 'llm']),
+  language: z.string().nullable(),
+});
+export type ReanalyzeDocumentResult = z.infer<typeof ReanalyzeDocumentResult>;

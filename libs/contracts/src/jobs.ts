@@ -3,11 +3,11 @@ import { AnswerQuestionReply, AnswerQuestionRequest } from './agent.contract';
 import { batchPayload, batchReply } from './batch.contract';
 import { WarmAnswersPayload, WarmAnswersResult } from './cache.contract';
 import { RecordExchangePayload, RecordExchangesPayload } from './exchange.contract';
-import { IngestDocumentPayload, type IngestionStage, ReembedCorpusPayload } from './ingestion.contract';
+import { IngestDocumentPayload, type IngestionStage, ReanalyzeDocumentPayload, ReanalyzeDocumentResult, ReembedCorpusPayload } from './ingestion.contract';
 import { QueueName } from './queues';
 import { SearchChunksReply, SearchChunksRequest } from './retrieval.contract';
-import { PurgeQueryLogPayload, ReconcileDocumentsPayload, WarmAnswerCachesPayload } from './scheduler.contract';
-import { CancelTaskRequest, RunTaskPayload, SubmitTaskReply, SubmitTaskRequest, TaskView } from './task.contract';
+import { PurgeQueryLogPayload, ReconcileDocumentsPayload, ReconcileTasksPayload, WarmAnswerCachesPayload } from './scheduler.contract';
+import { CancelTaskRequest, DeliverTaskWebhookPayload, RunTaskPayload, SubmitTaskReply, SubmitTaskRequest, TaskView } from './task.contract';
 
 /** Every job name. The name decides the queue, the payload schema, the reply and the options. */
 export const JobName = {
@@ -17,6 +17,7 @@ export const JobName = {
   IndexDocument: 'ingestion.index-document',
   AnalyzeDocument: 'ingestion.analyze-document',
   ReembedCorpus: 'ingestion.reembed-corpus',
+  ReanalyzeDocument: 'ingestion.reanalyze-document',
   SearchChunks: 'retrieval.search',
   SearchChunksBatch: 'retrieval.search-batch',
   AnswerQuestion: 'agent.answer',
@@ -25,9 +26,11 @@ export const JobName = {
   WarmAnswers: 'agent.warm-answers',
   PurgeQueryLog: 'task-scheduler.purge-query-log',
   ReconcileDocuments: 'task-scheduler.reconcile-documents',
+  ReconcileTasks: 'task-scheduler.reconcile-tasks',
   SubmitTask: 'task-scheduler.submit-task',
   CancelTask: 'task-scheduler.cancel-task',
   RunTask: 'tasks.run',
+  DeliverTaskWebhook: 'tasks.deliver-webhook',
   WarmAnswerCaches: 'task-scheduler.warm-answer-caches',
 } as const;
 export type JobName = (typeof JobName)[keyof typeof JobName];
@@ -109,6 +112,15 @@ export const jobContracts = {
     payload: ReembedCorpusPayload,
     options: { ...stageOptions, attempts: 10 },
   } satisfies EventContract<typeof ReembedCorpusPayload>,
+  // Queued by the document.reanalyze task, which reads the result. A missing or unindexed document
+  // fails at once (UnrecoverableError); a model endpoint down is tried again.
+  [JobName.ReanalyzeDocument]: {
+    kind: 'event',
+    queue: QueueName.Ingestion,
+    payload: ReanalyzeDocumentPayload,
+    result: ReanalyzeDocumentResult,
+    options: { attempts: 3, backoff: { type: 'exponential', delay: 2000 }, removeOnComplete: { age: 3600, count: 10_000 }, removeOnFail: keepForInspection },
+  } satisfies EventContract<typeof ReanalyzeDocumentPayload>,
   [JobName.SearchChunks]: {
     kind: 'request',
     queue: QueueName.Retrieval,
@@ -166,6 +178,12 @@ export const jobContracts = {
     payload: ReconcileDocumentsPayload,
     options: { attempts: 1, removeOnComplete: keepBriefly, removeOnFail: keepForInspection },
   } satisfies EventContract<typeof ReconcileDocumentsPayload>,
+  [JobName.ReconcileTasks]: {
+    kind: 'event',
+    queue: QueueName.Scheduler,
+    payload: ReconcileTasksPayload,
+    options: { attempts: 1, removeOnComplete: keepBriefly, removeOnFail: keepForInspection },
+  } satisfies EventContract<typeof ReconcileTasksPayload>,
   [JobName.SubmitTask]: {
     kind: 'request',
     queue: QueueName.Scheduler,
@@ -191,6 +209,13 @@ export const jobContracts = {
     payload: RunTaskPayload,
     options: { attempts: 1, removeOnComplete: keepBriefly, removeOnFail: keepForInspection },
   } satisfies EventContract<typeof RunTaskPayload>,
+  // A receiver down for a while still gets the push: 8 tries over about 10 minutes (5 s, 10 s, 20 s …).
+  [JobName.DeliverTaskWebhook]: {
+    kind: 'event',
+    queue: QueueName.Tasks,
+    payload: DeliverTaskWebhookPayload,
+    options: { attempts: 8, backoff: { type: 'exponential', delay: 5000 }, removeOnComplete: keepBriefly, removeOnFail: keepForInspection },
+  } satisfies EventContract<typeof DeliverTaskWebhookPayload>,
   [JobName.WarmAnswerCaches]: {
     kind: 'event',
     queue: QueueName.Scheduler,

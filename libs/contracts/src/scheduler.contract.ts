@@ -18,6 +18,17 @@ export const ReconcileDocumentsPayload = JobMeta.extend({
 export type ReconcileDocumentsPayload = z.infer<typeof ReconcileDocumentsPayload>;
 
 /**
+ * Puts back the queue jobs of tasks that lost theirs (a flushed Redis, a run job that failed on an
+ * outage, a crash between a task's end and its webhook push): pending and overdue scheduled tasks
+ * and pending pushes unchanged for `staleForSeconds` (default RECONCILE_STUCK_SECONDS) whose job is
+ * not alive in the queue.
+ */
+export const ReconcileTasksPayload = JobMeta.extend({
+  staleForSeconds: z.number().int().min(0).max(7 * 24 * 3600).optional(),
+});
+export type ReconcileTasksPayload = z.infer<typeof ReconcileTasksPayload>;
+
+/**
  * A service saw a cache kind's hit rate stay under CACHE_HIT_RATE_WARNING (the gateway, for its
  * answer cache): the task-scheduler warms the answer cache of every tenant that asked questions
  * lately, at most once an hour per tenant. Also what the nightly schedule puts on the queue

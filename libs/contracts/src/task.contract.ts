@@ -41,6 +41,36 @@ const TaskTypeName = z.enum(Object.keys(TASK_TYPES) as [TaskType, ...TaskType[]]
   error: () => `unknown task type; known types: ${Object.keys(TASK_TYPES).join(', ')}`,
 });
 
+/**
+ * Where the task's end is pushed: a POST of `{ type: 'task.completed' | 'task.failed' |
+ * 'task.cancelled', timestamp, data: TaskView }`, signed as Standard Webhooks signs (headers
+ * webhook-id, webhook-timestamp, webhook-signature = `v1,` + base64 HMAC-SHA256 over
+ * `id.timestamp.body`), so any Standard Webhooks library verifies it. Retried with backoff until
+ * a 2xx. The secret is stored to sign and never returned.
+ */
+export const TaskWebhook = z
+  .object({
+    url: z
+      .url({ protocol: /^https?$/, error: 'webhook.url must be an http(s) URL' })
+      .max(2048)
+      .refine((url) => !new URL(url).username && !new URL(url).password, 'webhook.url must not carry credentials; sign with the secret instead'),
+    /** A Standard Webhooks secret, `whsec_` and base64 of at least 24 random bytes: every Standard Webhooks library verifies with it as given. */
+    secret: z.string().regex(/^whsec_[A-Za-z0-9+/]{32,340}={0,2}$/, 'webhook.secret must be whsec_ followed by the base64 of at least 24 random bytes'),
+  })
+  .strict();
+export type TaskWebhook = z.infer<typeof TaskWebhook>;
+
+/** Where the push of a task's end stands: `pending` until tried, `retrying` after a failed try, then `delivered`, `failed` (retries exhausted) or `refused` (the address is not allowed). */
+export const TaskWebhookDelivery = z.object({
+  status: z.enum(['pending', 'retrying', 'delivered', 'failed', 'refused']),
+  attempts: z.number().int().min(0),
+  /** The receiver's HTTP status on the last try, if it answered. */
+  responseStatus: z.number().int().nullable(),
+  error: z.string().nullable(),
+  deliveredAt: z.iso.datetime().nullable(),
+});
+export type TaskWebhookDelivery = z.infer<typeof TaskWebhookDelivery>;
+
 /** A task as submitted, without whose it is: `POST /api/tasks` takes this (the tenant comes from the caller's key). */
 export const TaskSubmission = z.object({
   type: TaskTypeName,
@@ -63,6 +93,8 @@ export const TaskSubmission = z.object({
     .default({}),
   /** The same key from the same tenant names the same task: a retried submission creates one task. */
   idempotencyKey: safeShortText(z.string().min(1).max(200)).optional(),
+  /** Pushed the task's end (completed, failed, cancelled). */
+  webhook: TaskWebhook.optional(),
 });
 
 /** What a submission must also hold: params its type takes, runAt or cron (not both), no dependencies on a cron task. */
@@ -105,6 +137,8 @@ export const TaskView = z.object({
   finishedAt: z.iso.datetime().nullable(),
   /** Of the last run: wall time and the worker process's CPU time while it ran. */
   usage: z.object({ durationMs: z.number().min(0), cpuMs: z.number().min(0) }).nullable(),
+  /** The webhook's address and its delivery (null until the task has ended); null without a webhook. The secret is never shown. */
+  webhook: z.object({ url: z.string(), delivery: TaskWebhookDelivery.nullable() }).nullable(),
 });
 export type TaskView = z.infer<typeof TaskView>;
 
@@ -128,5 +162,14 @@ export const RunTaskPayload = JobMeta.extend({
 });
 export type RunTaskPayload = z.input<typeof RunTaskPayload>;
 
-/** BullMQ priorities (1 is served first). */
-export const TASK_QUEUE_PRIORITY: Record<TaskPriority, number> = { critical: 1, high: 2, normal: 3, low: 4 };
+/** Pushes an ended task's webhook (put on the queue by the task-scheduler; a foreign producer's only re-sends the task's own push). */
+export const DeliverTaskWebhookPayload = JobMeta.extend({ tenantId: TenantId, taskId: z.uuid() });
+export type DeliverTaskWebhookPayload = z.input<typeof DeliverTaskWebhookPayload>;
+
+/**
+ * Tasks take BullMQ priorities by band (1 is served first): a band's first priority here, and a
+ * tenant's task goes `n` places into its band when the tenant already has `n` tasks pending in it,
+ * so tenants take turns within a priority — one tenant's 100 tasks do not hold another's one.
+ */
+export const TASK_PRIORITY_BAND_SIZE = 100_000;
+export const TASK_QUEUE_PRIORITY: Record<TaskPriority, number> = { critical: 1, high: 1 + TASK_PRIORITY_BAND_SIZE, normal: 1 + 2 * TASK_PRIORITY_BAND_SIZE, low: 1 + 3 * TASK_PRIORITY_BAND_SIZE };

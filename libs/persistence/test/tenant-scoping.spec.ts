@@ -95,6 +95,7 @@ describe('repository methods are scoped by tenant', () => {
       'EmbeddingVersionRepository.activate',
       'EmbeddingVersionRepository.active',
       'EmbeddingVersionRepository.building',
+      'EmbeddingVersionRepository.buildProgress',
       'EmbeddingVersionRepository.chunksWithoutVector',
       'EmbeddingVersionRepository.saveVectors',
       'EmbeddingVersionRepository.target',
@@ -103,6 +104,14 @@ describe('repository methods are scoped by tenant', () => {
       'QueryLogRepository.activeTenants',
       'QueryLogRepository.purgeOlderThan',
       'QueryTraceRepository.purgeOlderThan',
+      // Resource alerts are the installation's, not a tenant's: written by the services' own
+      // monitors, read by admin keys, purged by age (migration 1765100000000-system-alerts).
+      'TaskRepository.needingQueueJobs',
+      'SystemAlertRepository.closeLeftBehind',
+      'SystemAlertRepository.closeOpenOf',
+      'SystemAlertRepository.list',
+      'SystemAlertRepository.purgeClearedOlderThan',
+      'SystemAlertRepository.recordTransition',
     ];
     // The authentication lookup itself (a key's hash decides the tenant) and the operator's CLI
     // revocation, which acts for every tenant by design (issue 9).

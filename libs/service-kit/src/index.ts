@@ -10,3 +10,4 @@ export { BULLMQ_SERVER } from './ops.controller';
 export * from './service-cache.module';
 export { ResourceControl, type ResourceControlConfig } from './resources/resource-control';
 export type { PressureLevel, ResourceAlert } from './resources/resource-monitor';
+export { AlertRecorder, type AlertStore } from './resources/alert-recorder';

@@ -5,14 +5,16 @@ import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fa
 import type { QueueName } from '@quarry/contracts';
 import { type Logger, NestWinstonLogger, ServiceMetrics, createLogger } from '@quarry/observability';
 import { endpointsFromUrls } from '@quarry/domain';
-import { createDataSource, runMigrationsExclusively } from '@quarry/persistence';
+import { SystemAlertRepository, createDataSource, runMigrationsExclusively } from '@quarry/persistence';
 import { BullMqClient, BullMqServer, JobClient, PassThroughRpcExceptionFilter } from '@quarry/transport';
 import type { Server } from 'node:http';
+import { hostname } from 'node:os';
 import type { FastifyHttpOptions, FastifyServerOptions } from 'fastify';
 import Redis from 'ioredis';
 import { CorrelationInterceptor } from './correlation.interceptor';
 import { checkPostgres, checkRedis } from './dependency-check';
 import { Readiness } from './readiness';
+import { AlertRecorder } from './resources/alert-recorder';
 import { ResourceControl } from './resources/resource-control';
 import type { BaseServiceConfig, ServiceKit } from './service-kit';
 import { ServiceKitModule } from './service-kit.module';
@@ -43,6 +45,8 @@ export interface RunningService<C extends BaseServiceConfig> {
   url: string;
   /** The worker's resource watch (services that consume queues). */
   resources: ResourceControl | null;
+  /** Stores the resource watch's alerts in Postgres (system_alerts), when there is a watch. */
+  alerts: AlertRecorder | null;
   /** Graceful stop: not ready, stop taking jobs, finish active ones, close HTTP and connections. */
   close(): Promise<void>;
 }
@@ -125,6 +129,12 @@ export async function runService<C extends BaseServiceConfig>(definition: Servic
   const url = await app.getUrl();
   logger.info('service started', { url, queues: definition.queues });
   const resources = server ? new ResourceControl(config, server, kit.metrics.registry, logger) : null;
+  // The host name is the replica (a pod's name in Kubernetes); the pid tells a restarted process from the one before it.
+  const alerts = resources ? new AlertRecorder(new SystemAlertRepository(dataSource), { service: name, replica: hostname(), pid: process.pid }, logger) : null;
+  if (resources && alerts) {
+    resources.monitor.onAlert((alert) => alerts.record(alert));
+    void alerts.start();
+  }
 
   let closing: Promise<void> | undefined;
   const close = () => {
@@ -132,6 +142,7 @@ export async function runService<C extends BaseServiceConfig>(definition: Servic
       kit.readiness.markShuttingDown();
       logger.info('shutting down: no new jobs, finishing active ones');
       resources?.stop();
+      await alerts?.stop();
       await server?.close();
       await app.close();
       await bullClient.close();
@@ -141,7 +152,7 @@ export async function runService<C extends BaseServiceConfig>(definition: Servic
     })();
     return closing;
   };
-  return { app, kit, url: url.replace('[::1]', '127.0.0.1'), resources, close };
+  return { app, kit, url: url.replace('[::1]', '127.0.0.1'), resources, alerts, close };
 }
 
 let rejectionsLogged = false;

@@ -2,7 +2,7 @@ import 'reflect-metadata';
 import { Controller, Module } from '@nestjs/common';
 import { EventPattern } from '@nestjs/microservices';
 import { loadConfig, serviceEnv, serviceHttpEnv } from '@quarry/config';
-import { JobName, QueueName } from '@quarry/contracts';
+import { QueueName, jobNamesOnQueue } from '@quarry/contracts';
 import { type TestRedisPrefix, type TestSchema, createTestRedisPrefix, createTestSchema, waitFor } from '@quarry/testing';
 import type { BullMqServer } from '@quarry/transport';
 import type { Worker } from 'bullmq';
@@ -10,7 +10,7 @@ import { BULLMQ_SERVER, type RunningService, runService } from '../src';
 
 @Controller()
 class TaskHandlers {
-  @EventPattern(JobName.RunTask)
+  @EventPattern(jobNamesOnQueue(QueueName.Tasks))
   run(): void {}
 }
 

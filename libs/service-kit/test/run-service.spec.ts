@@ -1,7 +1,7 @@
 import { Controller, Injectable, Module, type OnApplicationBootstrap } from '@nestjs/common';
 import { EventPattern } from '@nestjs/microservices';
 import { serviceEnv, serviceHttpEnv, loadConfig } from '@quarry/config';
-import { JobName, QueueName } from '@quarry/contracts';
+import { QueueName, jobNamesOnQueue } from '@quarry/contracts';
 import { createTestRedisPrefix, createTestSchema } from '@quarry/testing';
 import { runService } from '../src';
 
@@ -16,7 +16,7 @@ class BootCounter implements OnApplicationBootstrap {
 // Handlers for every job on the tasks queue, so the worker agrees to start.
 @Controller()
 class TaskHandlers {
-  @EventPattern(JobName.RunTask)
+  @EventPattern(jobNamesOnQueue(QueueName.Tasks))
   run(): void {}
 }
 

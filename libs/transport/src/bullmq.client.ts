@@ -23,6 +23,10 @@ export interface BullMqClientOptions extends RedisTarget {
   maxBatchSize?: number;
 }
 
+/** The states a BullMQ job can be in; `prioritized` holds waiting jobs that carry a priority (BullMQ 5 counts them apart from `waiting`). */
+export const QUEUE_JOB_STATES = ['waiting', 'prioritized', 'active', 'delayed', 'waiting-children', 'paused', 'failed', 'completed'] as const;
+export type QueueJobState = (typeof QUEUE_JOB_STATES)[number];
+
 const SERVICE_OF_QUEUE: Record<QueueName, string> = {
   ingestion: 'ingestion',
   retrieval: 'retrieval',
@@ -80,6 +84,14 @@ export class BullMqClient extends ClientProxy {
   /** True when at least one worker consumes the queue (used by readiness and by requests). */
   hasConsumers(queue: QueueName): Promise<boolean> {
     return this.presence.hasConsumers(queue);
+  }
+
+  /** How many of the queue's jobs are in each state (for operators); SERVICE_UNAVAILABLE when Redis does not answer. */
+  jobCounts(queue: QueueName): Promise<Record<QueueJobState, number>> {
+    return brokerCall(async () => {
+      const counts = await this.queues.queue(queue).getJobCounts(...QUEUE_JOB_STATES);
+      return Object.fromEntries(QUEUE_JOB_STATES.map((state) => [state, counts[state] ?? 0])) as Record<QueueJobState, number>;
+    });
   }
 
   protected publish(packet: ReadPacket, callback: (packet: WritePacket) => void): () => void {

@@ -11,8 +11,8 @@
 import { existsSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { loadBeirDataset } from '@quarry/eval';
 import { startIsolatedStack } from '@quarry/testing';
-import { loadBeirDataset } from '../beir-dataset';
 import { ingestThroughPipeline } from '../pipeline-eval';
 import { METRIC_DEFINITIONS, formatAnswerTable, refinePrecisionCheck } from './answer-report';
 import { type AnswerSummary, relevantDocuments, scoreCitations, summarizeAnswers } from './answer-metrics';

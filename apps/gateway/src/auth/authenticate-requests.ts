@@ -1,9 +1,10 @@
 import type { FastifyInstance } from 'fastify';
+import { ADMIN_PREFIX } from '../admin/admin-paths';
 import { DOCS_UI_PATH, OPENAPI_JSON_PATH } from '../openapi/route-catalog';
 import type { RequestAuthenticator } from './request-authenticator';
 
-/** The API's path prefixes: Quarry's own (/api) and the OpenAI-compatible one (/v1). Everything under them needs a key. */
-const PROTECTED_PREFIXES = ['/api', '/v1'];
+/** The API's path prefixes: Quarry's own (/api), the OpenAI-compatible one (/v1) and the operators' pages (/admin). Everything under them needs a key. */
+const PROTECTED_PREFIXES = ['/api', '/v1', ADMIN_PREFIX];
 
 /** Routes anyone who can reach the gateway may call: probes, metrics, the API's own documentation. */
 export function isPublicRoute(pattern: string): boolean {
@@ -22,6 +23,7 @@ export function authenticateRequests(fastify: FastifyInstance, authenticator: Re
   fastify.addHook('onRequest', async (request, reply) => {
     const pattern = request.routeOptions.url;
     if (pattern !== undefined && isPublicRoute(pattern)) return;
-    request.auth = await authenticator.authenticate(request, reply);
+    // A browser opening an operators' page is asked for the key (Basic: any user name, the key as password).
+    request.auth = await authenticator.authenticate(request, reply, pattern === ADMIN_PREFIX || (pattern?.startsWith(`${ADMIN_PREFIX}/`) ?? false));
   });
 }

@@ -25,15 +25,16 @@ export class RequestAuthenticator {
     @Inject(SERVICE_CONFIG) private readonly config: AuthConfig,
   ) {}
 
-  async authenticate(request: FastifyRequest, reply: FastifyReply): Promise<RequestAuth> {
-    return this.config.AUTH_MODE === 'api-key' ? this.fromKey(request, reply) : this.fromTrustedHeader(request);
+  /** `page`: an operators' page a browser opens — the key may come as Basic password, and a refusal prompts for it. */
+  async authenticate(request: FastifyRequest, reply: FastifyReply, page = false): Promise<RequestAuth> {
+    return this.config.AUTH_MODE === 'api-key' ? this.fromKey(request, reply, page) : this.fromTrustedHeader(request);
   }
 
-  private async fromKey(request: FastifyRequest, reply: FastifyReply): Promise<RequestAuth> {
-    const key = presentedKey(request.headers);
+  private async fromKey(request: FastifyRequest, reply: FastifyReply, page: boolean): Promise<RequestAuth> {
+    const key = presentedKey(request.headers, { basic: page });
     const identity = key === undefined ? undefined : await this.keys.authenticate(key);
     if (!identity) {
-      void reply.header('www-authenticate', 'Bearer');
+      void reply.header('www-authenticate', page ? 'Basic realm="Quarry admin", charset="UTF-8"' : 'Bearer');
       throw new DomainError(ErrorCode.Unauthenticated, UNAUTHENTICATED_MESSAGE);
     }
     return { tenantId: identity.tenantId, role: identity.role, keyId: identity.keyId, via: 'api-key' };

@@ -9,6 +9,7 @@ import { ExchangeRecorder } from './exchange-recorder';
   imports: [ServiceCacheModule.forService('gateway')],
   controllers: [CacheStatsController],
   providers: [AnswerCache, ExchangeRecorder],
-  exports: [AnswerCache, ExchangeRecorder],
+  // The tiered cache too (its module re-exported): the operators' analytics report its hit rates.
+  exports: [AnswerCache, ExchangeRecorder, ServiceCacheModule],
 })
 export class CacheModule {}

@@ -2,6 +2,7 @@ import multipart from '@fastify/multipart';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { endpointsFromUrls } from '@quarry/domain';
 import type { ServiceKit } from '@quarry/service-kit';
+import { registerQueueDashboard } from '../admin/queue-dashboard';
 import { authenticateRequests } from '../auth/authenticate-requests';
 import { RequestAuthenticator } from '../auth/request-authenticator';
 import type { GatewayConfig } from '../config';
@@ -34,4 +35,5 @@ export async function configureGatewayHttp(app: NestFastifyApplication, kit: Ser
   ]);
   // The OpenAPI document and its UI (public); built at boot, so a catalog error stops the gateway.
   await registerApiDocs(app, gatewayOpenApiDocument(config));
+  await registerQueueDashboard(app, kit);
 }

@@ -1,5 +1,6 @@
 import helmet from '@fastify/helmet';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import { QUEUE_DASHBOARD_PATH } from '../admin/admin-paths';
 import { DOCS_UI_PATH } from '../openapi/route-catalog';
 
 /**
@@ -35,7 +36,8 @@ const DOCS_UI_POLICY = {
   },
 };
 
-const isDocsUiRoute = (url: string) => url === DOCS_UI_PATH || url.startsWith(`${DOCS_UI_PATH}/`);
+// The queue dashboard's page is built the same way (its Google font link is refused by the policy: it falls back to the system font).
+const isDocsUiRoute = (url: string) => [DOCS_UI_PATH, QUEUE_DASHBOARD_PATH].some((page) => url === page || url.startsWith(`${page}/`));
 
 /**
  * Security headers on every response (helmet): nosniff, a frame ban, no referrer, HSTS (which

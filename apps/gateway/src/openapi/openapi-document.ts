@@ -216,6 +216,7 @@ export function buildOpenApiDocument(routes: RouteDoc[], settings: DocumentSetti
       { name: 'query', description: 'Questions answered with citations.' },
       { name: 'tasks', description: 'Background tasks: submit, follow and cancel the work the task-scheduler runs (cache warming, retention, …).' },
       { name: 'keys', description: "Manage the tenant's API keys (admin)." },
+      { name: 'analytics', description: "Operator views (admin): the tenant's questions and documents, and the installation's load." },
       { name: 'openai', description: 'The OpenAI-compatible API (/v1): stock OpenAI clients ask with the API key as their Bearer token.' },
       { name: 'operations', description: 'Health and metrics, outside /api, on every service.' },
       { name: 'documentation', description: 'This document and its UI.' },

@@ -29,6 +29,10 @@ import { CacheStatsController } from '../cache/cache-stats.controller';
 import { CacheStatsReply } from '../cache/cache-stats.schemas';
 import { TasksController } from '../tasks/tasks.controller';
 import { ListTasksQuery, SubmitTaskBody, TASK_STREAM_EVENTS, TaskId, TaskPage, TaskReply, TaskStats } from '../tasks/tasks.schemas';
+import { SystemController } from '../system/system.controller';
+import { AlertList, ListAlertsQuery } from '../system/system.schemas';
+import { AnalyticsController } from '../analytics/analytics.controller';
+import { DocumentAnalytics, DocumentAnalyticsQuery, QueryAnalytics, QueryAnalyticsQuery, SystemAnalytics } from '../analytics/analytics.schemas';
 
 /** Where the document and its browsable UI are served (public: no key). */
 export const OPENAPI_JSON_PATH = '/api/openapi.json';
@@ -367,6 +371,47 @@ export function routeCatalog(limits: CatalogLimits): RouteDoc[] {
       summary: "The gateway's cache figures (admin)",
       description: 'Per kind and tier: hits, misses, hit rate, latency percentiles, entries, bytes, evictions; each tier\'s health. Figures of the gateway process that answers.',
       responses: { 200: { description: 'The figures.', json: CacheStatsReply } },
+      errors: [],
+    },
+    {
+      handler: [SystemController, 'alerts'],
+      operationId: 'listSystemAlerts',
+      tag: 'operations',
+      summary: 'Resource alerts of every service (operators)',
+      description:
+        "Each service's resource monitor (CPU, memory, event-loop delay, disk against the RESOURCE_* thresholds) stores every level change: one entry per stretch of a resource at a level, newest first. " +
+        '`state=active` (the default) lists those not cleared; `since` keeps those in force at some moment since then. The installation\'s data: for operators only (admin keys of OPERATOR_TENANT; 403 for any other admin key).',
+      query: ListAlertsQuery,
+      responses: { 200: { description: 'The alerts.', json: AlertList } },
+      errors: [400],
+    },
+    {
+      handler: [AnalyticsController, 'queries'],
+      operationId: 'queryAnalytics',
+      tag: 'analytics',
+      summary: "The tenant's questions over a window (admin)",
+      description: 'Volume, answer-time percentiles (p50, p95, p99), the share answered without a citation, the most asked questions, and the same per UTC day, over the last `days` days. Admin keys only: it shows what everyone of the tenant asked.',
+      query: QueryAnalyticsQuery,
+      responses: { 200: { description: 'The figures.', json: QueryAnalytics } },
+      errors: [400],
+    },
+    {
+      handler: [AnalyticsController, 'documents'],
+      operationId: 'documentAnalytics',
+      tag: 'analytics',
+      summary: "Which of the tenant's documents its answers cite (admin)",
+      description: 'The documents cited by the most answers over the last `days` days, and the indexed documents no answer of the window cited.',
+      query: DocumentAnalyticsQuery,
+      responses: { 200: { description: 'The figures.', json: DocumentAnalytics } },
+      errors: [400],
+    },
+    {
+      handler: [AnalyticsController, 'systemFigures'],
+      operationId: 'systemAnalytics',
+      tag: 'analytics',
+      summary: "The installation's load (operators)",
+      description: "Jobs per state of every queue (counts only, every tenant's together), the caller tenant's tasks counted, this gateway's cache hit rates, and the resource alerts active now. For operators only (admin keys of OPERATOR_TENANT; 403 for any other admin key).",
+      responses: { 200: { description: 'The figures.', json: SystemAnalytics } },
       errors: [],
     },
     {

@@ -1,6 +1,8 @@
 import { Body, Controller, Get, Headers, Inject, Param, Post, Query, Res } from '@nestjs/common';
+import { isInstallationWideTask } from '@quarry/contracts';
 import { SERVICE_CONFIG } from '@quarry/service-kit';
 import type { FastifyReply } from 'fastify';
+import { requireOperator } from '../auth/operators';
 import { Auth, type RequestAuth } from '../auth/request-auth';
 import { RequiresRole } from '../auth/requires-role.decorator';
 import type { GatewayConfig } from '../config';
@@ -20,17 +22,22 @@ export class TasksController {
 
   constructor(
     private readonly tasks: TasksService,
-    @Inject(SERVICE_CONFIG) private readonly config: Pick<GatewayConfig, 'SSE_HEARTBEAT_MS' | 'SSE_MAX_STREAMS_PER_KEY'>,
+    @Inject(SERVICE_CONFIG) private readonly config: Pick<GatewayConfig, 'SSE_HEARTBEAT_MS' | 'SSE_MAX_STREAMS_PER_KEY' | 'OPERATOR_TENANT'>,
   ) {
     this.quota = new StreamQuota(config);
   }
 
-  /** 201 with a new task; 200 with the existing one when its idempotency key (body or `Idempotency-Key` header) was used before. */
+  /**
+   * 201 with a new task; 200 with the existing one when its idempotency key (body or `Idempotency-Key` header) was used before.
+   * A type whose work reaches every tenant (corpus.reembed) is for operators only.
+   */
   @Post()
   @RequiresRole('write')
-  async submit(@Tenant() tenantId: string, @Body() body: unknown, @Headers('idempotency-key') headerKey: string | undefined, @Res() reply: FastifyReply): Promise<void> {
+  async submit(@Tenant() tenantId: string, @Auth() auth: RequestAuth, @Body() body: unknown, @Headers('idempotency-key') headerKey: string | undefined, @Res() reply: FastifyReply): Promise<void> {
     const withKey = headerKey !== undefined && body !== null && typeof body === 'object' && !('idempotencyKey' in body) ? { ...body, idempotencyKey: headerKey } : body;
-    const { task, created } = await this.tasks.submit(tenantId, parseBody(SubmitTaskBody, withKey));
+    const submission = parseBody(SubmitTaskBody, withKey);
+    if (isInstallationWideTask(submission.type)) requireOperator(auth, this.config.OPERATOR_TENANT, `a ${submission.type} task`);
+    const { task, created } = await this.tasks.submit(tenantId, submission);
     await reply.status(created ? 201 : 200).send(task);
   }
 

@@ -10,7 +10,7 @@ import { isAlive } from './stage-job-states';
 interface ScheduleSpec {
   /** The job scheduler's id: fixed, so every scheduler replica upserts the same one. */
   id: string;
-  name: typeof JobName.PurgeQueryLog | typeof JobName.ReconcileDocuments | typeof JobName.WarmAnswerCaches;
+  name: typeof JobName.PurgeQueryLog | typeof JobName.ReconcileDocuments | typeof JobName.ReconcileTasks | typeof JobName.WarmAnswerCaches;
   /** Every this many milliseconds, or at each occurrence of a cron pattern (UTC). */
   repeat: { every: number } | { pattern: string };
   data?: Record<string, unknown>;
@@ -20,7 +20,7 @@ interface ScheduleSpec {
 type Health = 'ok' | 'missing' | 'changed';
 
 /**
- * Keeps the repeating recovery jobs (stuck-document reconciler, query log purge) registered as
+ * Keeps the repeating recovery jobs (stuck-document and task reconcilers, query log purge) registered as
  * BullMQ job schedulers. They live in Redis, so a Redis that restarts empty (or is flushed) takes
  * them with it: besides at boot, they are checked every SCHEDULE_CHECK_EVERY_MS by an in-process
  * timer (which needs nothing from Redis to fire) and at once whenever the Redis connection becomes
@@ -120,6 +120,7 @@ export class JobSchedules implements OnApplicationBootstrap, OnApplicationShutdo
         repeat: { every: this.config.RECONCILE_EVERY_MS },
         options: jobContracts[JobName.ReconcileDocuments].options,
       },
+      { id: 'reconcile-tasks', name: JobName.ReconcileTasks, repeat: { every: this.config.RECONCILE_EVERY_MS }, options: jobContracts[JobName.ReconcileTasks].options },
     ];
     if (this.config.CACHE_WARM_HOUR >= 0) {
       specs.push({

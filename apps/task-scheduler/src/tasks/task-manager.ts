@@ -53,15 +53,16 @@ export class TaskManager {
       maxRetries: request.maxRetries,
       metadata: request.metadata,
       idempotencyKey: request.idempotencyKey ?? null,
+      webhook: request.webhook ?? null,
     });
     if ('missing' in stored) throw new DomainError(ErrorCode.InvalidPayload, `dependsOn: no task ${stored.missing.join(', ')} of this tenant`);
-    if (!stored.created) return stored;
+    if (!stored.created) return { task: stored.task, created: false };
 
     this.metrics.submitted.inc({ task_type: request.type, priority: request.priority });
     this.logger.info('task submitted', { taskId: stored.task.id, type: request.type, status, priority: request.priority });
     if (status === 'waiting') return { task: (await this.settle(request.tenantId, stored.task.id)) ?? stored.task, created: true };
-    await this.queue.enqueue(request.tenantId, stored.task, nextRunAt ? nextRunAt.getTime() - now.getTime() : 0);
-    return stored;
+    await this.queue.enqueue(request.tenantId, stored.task, nextRunAt ? nextRunAt.getTime() - now.getTime() : 0, stored.pendingAhead);
+    return { task: stored.task, created: true };
   }
 
   /** Cancels the tenant's task (NOT_FOUND for none); a running one is stopped on whichever replica runs it. */
@@ -77,12 +78,21 @@ export class TaskManager {
       );
     }
     this.logger.info('task cancelled', { taskId, was: cancelled.was });
-    await this.releaseDependents(tenantId, taskId);
+    await this.ended(tenantId, cancelled.task);
     return cancelled.task;
   }
 
-  /** A task ended (completed, failed, cancelled): each waiting task that depends on it is decided again. */
-  async releaseDependents(tenantId: string, taskId: string): Promise<void> {
+  /** A task ended (completed, failed, cancelled): its webhook is pushed, and each waiting task that depends on it is decided again. */
+  async ended(tenantId: string, task: TaskView): Promise<void> {
+    if (task.webhook) {
+      await this.queue.deliverWebhook(tenantId, task.id).catch((error: unknown) =>
+        this.logger.warn('could not queue the webhook push of an ended task', { taskId: task.id, error: (error as Error).message }),
+      );
+    }
+    await this.releaseDependents(tenantId, task.id);
+  }
+
+  private async releaseDependents(tenantId: string, taskId: string): Promise<void> {
     for (const dependent of await this.tasks.waitingDependents(tenantId, taskId)) await this.settle(tenantId, dependent);
   }
 
@@ -99,7 +109,7 @@ export class TaskManager {
       if (failed) {
         this.metrics.finished.inc({ task_type: failed.type, outcome: 'failed' });
         this.logger.info('task failed: a dependency ended otherwise than required', { taskId, dependency: broken.taskId, dependencyStatus: broken.status });
-        await this.releaseDependents(tenantId, taskId);
+        await this.ended(tenantId, failed);
       }
       return failed;
     }

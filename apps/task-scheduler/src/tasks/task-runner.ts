@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { TASK_RETRY_BASE_DELAY_MS, TASK_TYPES, type TaskType, type TaskView } from '@quarry/contracts';
-import { raceAbort } from '@quarry/domain';
+import { isDomainError, raceAbort } from '@quarry/domain';
 import type { Logger } from '@quarry/observability';
 import type { RunOutcome, TaskRepository } from '@quarry/persistence';
 import { nextOccurrence } from './cron-schedule';
@@ -133,7 +133,7 @@ export class TaskRunner {
     this.metrics.finished.inc({ task_type: task.type, outcome: decided.metric });
     this.logger.info('task run ended', { taskId: task.id, type: task.type, outcome: decided.metric, attempt: task.attempts, durationMs: usage.durationMs, ...(decided.outcome.error ? { error: decided.outcome.error } : {}) });
     if (saved.status === 'scheduled' && saved.nextRunAt) await this.queue.enqueue(tenantId, saved, new Date(saved.nextRunAt).getTime() - this.now().getTime());
-    if (saved.status === 'completed' || saved.status === 'failed') await this.manager.releaseDependents(tenantId, task.id);
+    if (saved.status === 'completed' || saved.status === 'failed') await this.manager.ended(tenantId, saved);
   }
 
   /** What the run's end means for the task: its next status and the metric's outcome. */
@@ -147,8 +147,10 @@ export class TaskRunner {
       return { outcome: { status: 'failed', error: `cron: ${next.problem}` }, metric: 'failed' };
     }
     if (outcome.ok) return { outcome: { status: 'completed', result: outcome.result ?? null, error: null }, metric };
-    // A timeout is final: the work was too long, and running it again would be too.
-    if (!(outcome.error instanceof TaskTimeout) && task.attempts <= task.maxRetries) {
+    // A timeout is final: the work was too long, and running it again would be too. So is a
+    // permanent domain error (bad input, a document not found): the next run would fail the same way.
+    const permanent = outcome.error instanceof TaskTimeout || (isDomainError(outcome.error) && outcome.error.permanent);
+    if (!permanent && task.attempts <= task.maxRetries) {
       const delayMs = TASK_RETRY_BASE_DELAY_MS * 2 ** (task.attempts - 1);
       return { outcome: { status: 'scheduled', error, nextRunAt: new Date(this.now().getTime() + delayMs) }, metric: 'retried' };
     }

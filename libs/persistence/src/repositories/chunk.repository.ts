@@ -352,6 +352,31 @@ export class ChunkRepository {
     });
   }
 
+  /** How many of the tenant's documents are indexed, and their chunks. */
+  async indexedTotals(tenantId: string): Promise<{ documents: number; chunks: number }> {
+    const [row] = await this.dataSource.query<Array<{ documents: number; chunks: number }>>(
+      `SELECT count(*)::int AS documents, coalesce(sum(chunk_count), 0)::int AS chunks FROM documents WHERE tenant_id = $1 AND status = 'indexed'`,
+      [tenantId],
+    );
+    return row;
+  }
+
+  /**
+   * Logs an upsert change for the tenant's next `limit` indexed documents after `after` (by id), in
+   * one statement: every retrieval replica that follows the feed reloads their chunks from Postgres,
+   * and the tenant's corpus version moves (cached results end). Returns the documents' ids, in order.
+   */
+  async requeueIndexedDocuments(tenantId: string, options: { after?: string; limit: number }): Promise<string[]> {
+    const rows: Array<{ document_id: string }> = await this.dataSource.query(
+      `WITH next AS (
+         SELECT id FROM documents WHERE tenant_id = $1 AND status = 'indexed' AND id > $2::uuid ORDER BY id LIMIT $3
+       )
+       INSERT INTO index_changes (tenant_id, document_id, kind) SELECT $1, id, 'upsert' FROM next RETURNING document_id`,
+      [tenantId, options.after ?? '00000000-0000-0000-0000-000000000000', options.limit],
+    );
+    return rows.map((row) => row.document_id).sort();
+  }
+
   /** The chunks of the tenant's indexed documents among `documentIds`, in order. */
   async chunksOfDocuments(tenantId: string, documentIds: string[]): Promise<ChunkForIndex[]> {
     if (documentIds.length === 0) return [];

@@ -155,6 +155,25 @@ export class DocumentRepository {
     return { items, total };
   }
 
+  /** Of `ids`, the tenant's documents and their status; a missing id, or another tenant's, is simply absent. */
+  async statusesOf(tenantId: string, ids: readonly string[]): Promise<Map<string, DocumentStatus>> {
+    if (ids.length === 0) return new Map();
+    const rows: Array<{ id: string; status: DocumentStatus }> = await this.dataSource.query(
+      'SELECT id, status FROM documents WHERE tenant_id = $1 AND id = ANY($2::uuid[])',
+      [tenantId, [...ids]],
+    );
+    return new Map(rows.map((row) => [row.id, row.status]));
+  }
+
+  /** The ids of the tenant's indexed documents after `after` (by id), a page at a time: keyset paging, so documents indexed meanwhile shift nothing. */
+  async indexedIds(tenantId: string, options: { after?: string; limit: number }): Promise<string[]> {
+    const rows: Array<{ id: string }> = await this.dataSource.query(
+      `SELECT id FROM documents WHERE tenant_id = $1 AND status = 'indexed' AND id > $2::uuid ORDER BY id LIMIT $3`,
+      [tenantId, options.after ?? '00000000-0000-0000-0000-000000000000', options.limit],
+    );
+    return rows.map((row) => row.id);
+  }
+
   /** The stored bytes of the tenant's document. */
   async content(tenantId: string, documentId: string): Promise<Buffer | null> {
     const row = await this.dataSource.getRepository(DocumentContentEntity).findOneBy({ tenantId, documentId });

@@ -60,7 +60,8 @@ export class EmbeddingVersionRepository {
    * Makes `spec` the target: the first version ever becomes active at once (adopting the chunks
    * that already exist); a different model than the active one becomes the building version
    * (replacing a building version of yet another model). Returns what should happen next.
-   * @allTenants system work: the configured model, at ingestion's boot.
+   * @allTenants system work: the configured model, at ingestion's boot, or the one an admin's
+   * corpus.reembed task names (a model name and size, never an id).
    */
   async target(spec: EmbeddingSpec): Promise<{ active: EmbeddingVersion; building?: EmbeddingVersion }> {
     return this.dataSource.transaction(async (manager) => {
@@ -92,6 +93,18 @@ export class EmbeddingVersionRepository {
       [versionId, limit],
     );
     return rows.map((row) => ({ chunkId: row.id, text: row.text }));
+  }
+
+  /**
+   * How far a re-embedding is: chunks that have a vector of the version, of all chunks.
+   * @allTenants system work: the re-embedding covers every tenant's chunks; it takes a version, never a client's id.
+   */
+  async buildProgress(versionId: number): Promise<{ embedded: number; total: number }> {
+    const [row] = await this.dataSource.query<Array<{ embedded: number; total: number }>>(
+      `SELECT (SELECT count(*) FROM chunk_vectors WHERE version_id = $1)::int AS embedded, (SELECT count(*) FROM chunks)::int AS total`,
+      [versionId],
+    );
+    return row;
   }
 
   /**

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { TaskDependency, TaskPriority, TaskStatus, TaskType, TaskView } from '@quarry/contracts';
+import type { TaskDependency, TaskPriority, TaskStatus, TaskType, TaskView, TaskWebhook, TaskWebhookDelivery } from '@quarry/contracts';
 import type { DataSource } from 'typeorm';
 
 /** A task as the task-scheduler stores it on submit (validated and defaulted by SubmitTaskRequest). */
@@ -17,6 +17,7 @@ export interface NewTask {
   maxRetries: number;
   metadata: Record<string, unknown>;
   idempotencyKey: string | null;
+  webhook: TaskWebhook | null;
 }
 
 /** How a run ended, as the worker that held it reports it. */
@@ -26,6 +27,24 @@ export interface RunOutcome {
   error?: string | null;
   nextRunAt?: Date | null;
   usage: { durationMs: number; cpuMs: number };
+}
+
+/** A task whose queue job may be lost: a run to queue (pending, or scheduled and overdue), or a push of its end. */
+export interface TaskNeedingJob {
+  tenantId: string;
+  id: string;
+  priority: TaskPriority;
+  status: TaskStatus;
+  attempts: number;
+  need: 'run' | 'push';
+}
+
+/** What a submit stored: the task, or — `created: false` — the one already stored under its idempotency key. */
+export interface StoredTask {
+  task: TaskView;
+  created: boolean;
+  /** A new task: how many of the tenant's tasks of its priority were pending before it (its turn). */
+  pendingAhead?: number;
 }
 
 /** A dependency of a task and where it stands. */
@@ -43,7 +62,7 @@ export interface TaskListFilter {
 
 const FINAL = `('completed', 'failed', 'cancelled')`;
 const COLUMNS = `id::text, type, params, priority, status, progress, progress_message, result, error, attempts, max_retries, timeout_seconds,
-  run_at, cron, next_run_at, metadata, idempotency_key, created_at, started_at, finished_at, usage`;
+  run_at, cron, next_run_at, metadata, idempotency_key, created_at, started_at, finished_at, usage, webhook_url, webhook_delivery`;
 
 interface TaskRow {
   id: string;
@@ -67,6 +86,8 @@ interface TaskRow {
   started_at: Date | null;
   finished_at: Date | null;
   usage: TaskView['usage'];
+  webhook_url: string | null;
+  webhook_delivery: TaskWebhookDelivery | null;
   depends_on?: TaskDependency[] | null;
 }
 
@@ -96,6 +117,7 @@ function toView(row: TaskRow): TaskView {
     startedAt: iso(row.started_at),
     finishedAt: iso(row.finished_at),
     usage: row.usage,
+    webhook: row.webhook_url === null ? null : { url: row.webhook_url, delivery: row.webhook_delivery },
   };
 }
 
@@ -105,6 +127,22 @@ const WITH_DEPENDENCIES = `(SELECT coalesce(jsonb_agg(jsonb_build_object('taskId
 
 // What every read and every write's RETURNING hands back: the row and its dependencies, in one statement.
 const SELECTED = `${COLUMNS.replace(/(^|,\s*)(\w+)/g, '$1t.$2')}, ${WITH_DEPENDENCIES}`;
+
+// Set by every write that ends a task: a task with a webhook ends with its push pending, in the
+// same statement, so a push is never forgotten between the end and its delivery job.
+const DELIVERY_PENDING_ON_END = (ends: string) =>
+  `webhook_delivery = CASE WHEN (${ends}) AND webhook_url IS NOT NULL
+     THEN '{"status":"pending","attempts":0,"responseStatus":null,"error":null,"deliveredAt":null}'::jsonb ELSE webhook_delivery END`;
+
+/**
+ * Turns are counted up to this many of a tenant's pending tasks: the count reads the rows (fresh
+ * ones are not yet all-visible to an index-only scan), so an unbounded count made every submit
+ * slower as one tenant's backlog grew. Past it, a tenant's tasks share the last turn, after every
+ * other tenant's first TURN_DEPTH.
+ */
+export const TURN_DEPTH = 1000;
+const PENDING_IN_BAND = (tenant: string, priority: string) =>
+  `SELECT count(*)::int FROM (SELECT 1 FROM tasks p WHERE p.tenant_id = ${tenant} AND p.priority = ${priority} AND p.status = 'pending' LIMIT ${TURN_DEPTH}) AS turn`;
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
@@ -122,14 +160,14 @@ export class TaskRepository {
    * tasks: `missing` lists those that are not (another tenant's look like no task at all), and
    * nothing is stored then.
    */
-  async insert(task: NewTask): Promise<{ task: TaskView; created: boolean } | { missing: string[] }> {
+  async insert(task: NewTask): Promise<StoredTask | { missing: string[] }> {
     // Without dependencies the task is one statement (its tenant row included); with them, the
     // check that they are the tenant's and their rows commit with the task.
     if (task.dependsOn.length === 0) return this.insertWith(this.dataSource.manager, task);
     return this.dataSource.transaction((manager) => this.insertWith(manager, task));
   }
 
-  private async insertWith(manager: Pick<DataSource, 'query'>, task: NewTask): Promise<{ task: TaskView; created: boolean } | { missing: string[] }> {
+  private async insertWith(manager: Pick<DataSource, 'query'>, task: NewTask): Promise<StoredTask | { missing: string[] }> {
     const dependencyIds = task.dependsOn.map((dependency) => dependency.taskId);
     if (dependencyIds.length > 0) {
       const found: Array<{ id: string }> = await manager.query(`SELECT id::text FROM tasks WHERE tenant_id = $1 AND id = ANY($2::uuid[])`, [task.tenantId, dependencyIds]);
@@ -139,12 +177,14 @@ export class TaskRepository {
     }
     const id = randomUUID();
     // A second submission under the same key waits for the first to commit, then inserts nothing.
-    const inserted: TaskRow[] = await manager.query(
+    // The count of the tenant's pending tasks in the band is read in the same statement (it sees
+    // the table as it was before this row): the new task's turn, without a query of its own.
+    const inserted: Array<TaskRow & { pending_ahead: number }> = await manager.query(
       `WITH tenant AS (INSERT INTO tenants (id, name) VALUES ($2, $2) ON CONFLICT (id) DO NOTHING)
-       INSERT INTO tasks (id, tenant_id, type, params, priority, status, max_retries, timeout_seconds, run_at, cron, next_run_at, metadata, idempotency_key)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
+       INSERT INTO tasks (id, tenant_id, type, params, priority, status, max_retries, timeout_seconds, run_at, cron, next_run_at, metadata, idempotency_key, webhook_url, webhook_secret)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)
        ON CONFLICT (tenant_id, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
-       RETURNING ${COLUMNS}`,
+       RETURNING ${COLUMNS}, (${PENDING_IN_BAND('$2', '$5')}) AS pending_ahead`,
       [
         id,
         task.tenantId,
@@ -159,6 +199,8 @@ export class TaskRepository {
         task.nextRunAt,
         JSON.stringify(task.metadata),
         task.idempotencyKey,
+        task.webhook?.url ?? null,
+        task.webhook?.secret ?? null,
       ],
     );
     if (inserted.length === 0) {
@@ -174,7 +216,7 @@ export class TaskRepository {
         [id, task.tenantId, dependencyIds, task.dependsOn.map((dependency) => dependency.requiredStatus), task.dependsOn.map((_, ordinal) => ordinal)],
       );
     }
-    return { task: toView({ ...inserted[0], depends_on: task.dependsOn }), created: true };
+    return { task: toView({ ...inserted[0], depends_on: task.dependsOn }), created: true, pendingAhead: inserted[0].pending_ahead };
   }
 
   /** The tenant's task, or undefined (a missing id, a malformed one and another tenant's look the same). */
@@ -254,7 +296,7 @@ export class TaskRepository {
     const rows: [TaskRow[], number] = await this.dataSource.query(
       `UPDATE tasks t SET status = $4, result = coalesce($5::jsonb, result), error = $6, next_run_at = $7, usage = $8,
               progress = CASE WHEN $4 = 'completed' THEN 100 ELSE progress END,
-              finished_at = CASE WHEN $9 THEN now() ELSE finished_at END, run_token = NULL, updated_at = now()
+              finished_at = CASE WHEN $9 THEN now() ELSE finished_at END, run_token = NULL, updated_at = now(), ${DELIVERY_PENDING_ON_END('$9')}
         WHERE t.id = $2 AND t.tenant_id = $1 AND t.run_token = $3 AND t.status = 'running'
         RETURNING ${SELECTED}`,
       [
@@ -284,7 +326,7 @@ export class TaskRepository {
       const before: Array<{ status: TaskStatus }> = await manager.query(`SELECT status FROM tasks WHERE id = $2 AND tenant_id = $1 FOR UPDATE`, [tenantId, id]);
       if (!before[0]) return undefined;
       await manager.query(
-        `UPDATE tasks SET status = 'cancelled', error = $3, run_token = NULL, next_run_at = NULL, finished_at = now(), updated_at = now()
+        `UPDATE tasks SET status = 'cancelled', error = $3, run_token = NULL, next_run_at = NULL, finished_at = now(), updated_at = now(), ${DELIVERY_PENDING_ON_END('true')}
           WHERE id = $2 AND tenant_id = $1 AND status NOT IN ${FINAL}`,
         [tenantId, id, reason],
       );
@@ -306,7 +348,7 @@ export class TaskRepository {
   ): Promise<TaskView | undefined> {
     const rows: [TaskRow[], number] = await this.dataSource.query(
       `UPDATE tasks t SET status = $4, error = coalesce($5, error), next_run_at = $6, updated_at = now(),
-              finished_at = CASE WHEN $4 = 'failed' THEN now() ELSE finished_at END
+              finished_at = CASE WHEN $4 = 'failed' THEN now() ELSE finished_at END, ${DELIVERY_PENDING_ON_END("$4 = 'failed'")}
         WHERE t.id = $2 AND t.tenant_id = $1 AND t.status = ANY($3::text[])
         RETURNING ${SELECTED}`,
       [tenantId, id, from, to, details.error ?? null, details.nextRunAt ?? null],
@@ -335,6 +377,53 @@ export class TaskRepository {
       [tenantId, id],
     );
     return rows.map((row) => row.id);
+  }
+
+  /** How many of the tenant's tasks of this priority are pending (queued, not yet running), up to TURN_DEPTH: the next one's turn behind them. */
+  async pendingInBand(tenantId: string, priority: TaskPriority): Promise<number> {
+    const [row]: Array<{ count: number }> = await this.dataSource.query(`SELECT (${PENDING_IN_BAND('$1', '$2')}) AS count`, [tenantId, priority]);
+    return row?.count ?? 0;
+  }
+
+  /**
+   * @allTenants the task reconciler puts back lost queue jobs of every tenant's tasks.
+   * Tasks unchanged for `staleSeconds` that should have a queue job: pending ones, scheduled ones
+   * past their time, and ended ones whose webhook push is pending or retrying. At most `limit`, oldest first.
+   */
+  async needingQueueJobs(staleSeconds: number, limit: number): Promise<TaskNeedingJob[]> {
+    const rows: Array<{ tenant_id: string; id: string; priority: TaskPriority; status: TaskStatus; attempts: number; need: 'run' | 'push' }> = await this.dataSource.query(
+      `(SELECT tenant_id, id::text, priority, status, attempts, 'run' AS need, updated_at AS since FROM tasks
+         WHERE status = 'pending' AND updated_at < now() - make_interval(secs => $1)
+        UNION ALL
+        SELECT tenant_id, id::text, priority, status, attempts, 'run', next_run_at FROM tasks
+         WHERE status = 'scheduled' AND next_run_at < now() - make_interval(secs => $1)
+        UNION ALL
+        SELECT tenant_id, id::text, priority, status, attempts, 'push', finished_at FROM tasks
+         WHERE webhook_delivery->>'status' IN ('pending', 'retrying') AND finished_at < now() - make_interval(secs => $1))
+       ORDER BY since LIMIT $2`,
+      [staleSeconds, limit],
+    );
+    return rows.map((row) => ({ tenantId: row.tenant_id, id: row.id, priority: row.priority, status: row.status, attempts: row.attempts, need: row.need }));
+  }
+
+  /** The tenant's ended task with its webhook's address and secret (to sign), or undefined without one. */
+  async webhookTarget(tenantId: string, id: string): Promise<{ task: TaskView; url: string; secret: string } | undefined> {
+    if (!UUID.test(id)) return undefined;
+    const rows: Array<TaskRow & { webhook_secret: string }> = await this.dataSource.query(
+      `SELECT ${SELECTED}, t.webhook_secret FROM tasks t WHERE t.id = $2 AND t.tenant_id = $1 AND t.status IN ${FINAL} AND t.webhook_url IS NOT NULL`,
+      [tenantId, id],
+    );
+    const row = rows[0];
+    return row && row.webhook_url ? { task: toView(row), url: row.webhook_url, secret: row.webhook_secret } : undefined;
+  }
+
+  /** Records where the push of the task's end stands (once delivered, it stays delivered). */
+  async recordWebhookDelivery(tenantId: string, id: string, delivery: TaskWebhookDelivery): Promise<void> {
+    await this.dataSource.query(
+      `UPDATE tasks SET webhook_delivery = $3::jsonb WHERE id = $2 AND tenant_id = $1 AND webhook_url IS NOT NULL
+          AND coalesce(webhook_delivery->>'status', '') <> 'delivered'`,
+      [tenantId, id, JSON.stringify(delivery)],
+    );
   }
 
   private async findIn(manager: Pick<DataSource, 'query'>, tenantId: string, id: string): Promise<TaskView | undefined> {

@@ -1,0 +1,1 @@
+module.exports = { displayName: 'eval', preset: '../../jest.preset.js', rootDir: __dirname };

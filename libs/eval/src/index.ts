@@ -1,0 +1,2 @@
+export * from './beir-dataset';
+export * from './ranking-metrics';
