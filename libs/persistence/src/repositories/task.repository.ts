@@ -140,7 +140,7 @@ const DELIVERY_PENDING_ON_END = (ends: string) =>
  * slower as one tenant's backlog grew. Past it, a tenant's tasks share the last turn, after every
  * other tenant's first TURN_DEPTH.
  */
-export const TURN_DEPTH = 1000;
+export const TURN_DEPTH = 100;
 const PENDING_IN_BAND = (tenant: string, priority: string) =>
   `SELECT count(*)::int FROM (SELECT 1 FROM tasks p WHERE p.tenant_id = ${tenant} AND p.priority = ${priority} AND p.status = 'pending' LIMIT ${TURN_DEPTH}) AS turn`;
 
