@@ -1,6 +1,4 @@
 import { randomBytes } from 'node:crypto';
-import { type Server, createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { JobName, QueueName, type SubmitTaskRequest, type TaskView } from '@quarry/contracts';
 import { TaskRepository } from '@quarry/persistence';
 import type { RunningService } from '@quarry/service-kit';
@@ -10,6 +8,7 @@ import { Queue } from 'bullmq';
 import type { SchedulerConfig } from '../src/config';
 import { runJobId, webhookJobId } from '../src/tasks/task-queue';
 import { startScheduler } from './start-scheduler';
+import { startReceiver } from './webhook-receiver';
 
 /**
  * Postgres is the record, BullMQ the executor: when the executor loses a task's job, the task
@@ -21,17 +20,12 @@ describe('task reconciler', () => {
   let scheduler: RunningService<SchedulerConfig>;
   let tasks: TaskRepository;
   let queue: Queue;
-  let receiver: Server;
-  const pushes: string[] = [];
+  let receiver: Awaited<ReturnType<typeof startReceiver>>;
 
   beforeAll(async () => {
     schema = await createTestSchema('taskrec');
     redis = createTestRedisPrefix('taskrec');
-    receiver = createServer((request, response) => {
-      pushes.push(String(request.headers['webhook-id']));
-      request.resume().on('end', () => response.writeHead(204).end());
-    });
-    await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
+    receiver = await startReceiver();
     scheduler = await startScheduler({
       DATABASE_URL: schema.url,
       DATABASE_SCHEMA: schema.schema,
@@ -48,7 +42,7 @@ describe('task reconciler', () => {
   afterAll(async () => {
     await queue?.close();
     await scheduler?.close();
-    await new Promise((resolve) => receiver?.close(resolve));
+    await receiver?.close();
     await redis?.cleanup();
     await schema?.drop();
   });
@@ -80,8 +74,7 @@ describe('task reconciler', () => {
 
   it('pushes a webhook whose push job was never queued (a crash between the end and the queueing)', async () => {
     const secret = `whsec_${randomBytes(24).toString('base64')}`;
-    const url = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hook`;
-    const submitted = await submit({ type: 'diagnostics.wait', params: { seconds: 0 }, webhook: { url, secret } });
+    const submitted = await submit({ type: 'diagnostics.wait', params: { seconds: 0 }, webhook: { url: receiver.url, secret } });
     await waitFor(async () => (await tasks.find('acme', submitted.task.id))?.webhook?.delivery?.status === 'delivered', { timeoutMs: 10_000, description: 'first push' });
     // As if the process had died right after the task's end: the push is pending and has no job.
     await queue.remove(webhookJobId(submitted.task.id));
@@ -90,6 +83,6 @@ describe('task reconciler', () => {
       [submitted.task.id],
     );
     await waitFor(async () => (await tasks.find('acme', submitted.task.id))?.webhook?.delivery?.status === 'delivered', { timeoutMs: 10_000, description: 'the push put back' });
-    expect(pushes.filter((id) => id === `task_${submitted.task.id}_completed`)).toHaveLength(2);
+    expect(receiver.pushes.filter((push) => push.headers['webhook-id'] === `task_${submitted.task.id}_completed`)).toHaveLength(2);
   });
 });

@@ -1,6 +1,4 @@
 import { randomBytes } from 'node:crypto';
-import { type IncomingHttpHeaders, type Server, createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { JobName, type SubmitTaskRequest, type TaskView } from '@quarry/contracts';
 import { TaskRepository } from '@quarry/persistence';
 import type { RunningService } from '@quarry/service-kit';
@@ -8,32 +6,7 @@ import { type TestRedisPrefix, type TestSchema, createTestRedisPrefix, createTes
 import { Webhook } from 'standardwebhooks';
 import type { SchedulerConfig } from '../src/config';
 import { startScheduler } from './start-scheduler';
-
-interface Push {
-  headers: IncomingHttpHeaders;
-  body: string;
-}
-
-/** A webhook receiver on loopback that answers with the statuses it is given, in turn (200 once they run out). */
-async function startReceiver(): Promise<{ url: string; pushes: Push[]; answers: number[]; close(): Promise<void> }> {
-  const pushes: Push[] = [];
-  const answers: number[] = [];
-  const server: Server = createServer((request, response) => {
-    const chunks: Buffer[] = [];
-    request.on('data', (chunk: Buffer) => chunks.push(chunk));
-    request.on('end', () => {
-      pushes.push({ headers: request.headers, body: Buffer.concat(chunks).toString('utf8') });
-      response.writeHead(answers.shift() ?? 200).end();
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return {
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/hooks/quarry`,
-    pushes,
-    answers,
-    close: () => new Promise((resolve) => server.close(() => resolve())),
-  };
-}
+import { startReceiver } from './webhook-receiver';
 
 const newSecret = () => `whsec_${randomBytes(24).toString('base64')}`;
 

@@ -10,7 +10,7 @@ import type { FastifyInstance } from 'fastify';
 import type { GatewayConfig } from '../config';
 import { requireOperator } from '../auth/operators';
 import { errorBody } from '../http/error-reply';
-import { publicErrorOf } from '../http/public-error';
+import { publicErrorLogged } from '../http/public-error';
 import { QUEUE_DASHBOARD_PATH } from './admin-paths';
 
 /**
@@ -33,12 +33,8 @@ export async function registerQueueDashboard(app: NestFastifyApplication, kit: S
   // bull-board answers its errors with their message and stack; the gateway's one mapping is used
   // instead (a 401 or 403 stays one, anything else says nothing and is logged).
   serverAdapter.setErrorHandler((error: unknown) => {
-    const failure = publicErrorOf(error);
     const correlationId = currentCorrelationId() ?? newCorrelationId();
-    if (failure.cause) {
-      const { level, line, ...meta } = failure.cause;
-      kit.logger[level](line, { ...meta, correlationId, status: failure.status });
-    }
+    const failure = publicErrorLogged(error, kit.logger, { correlationId });
     return { status: failure.status as 500, body: errorBody(failure, correlationId) };
   });
   await app.register(async (scope: FastifyInstance) => {

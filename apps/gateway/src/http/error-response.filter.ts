@@ -3,7 +3,7 @@ import type { DependencyEndpoints } from '@quarry/domain';
 import { type Logger, currentCorrelationId, newCorrelationId } from '@quarry/observability';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { CORRELATION_HEADER, sendError } from './error-reply';
-import { publicErrorOf } from './public-error';
+import { publicErrorLogged } from './public-error';
 
 export type { ErrorBody } from './error-reply';
 
@@ -22,16 +22,12 @@ export class ErrorResponseFilter implements ExceptionFilter {
     const http = host.switchToHttp();
     const reply = http.getResponse<FastifyReply>();
     const request = http.getRequest<FastifyRequest | undefined>();
-    const error = publicErrorOf(exception, { endpoints: this.endpoints, bodyLimit: request?.routeOptions?.bodyLimit });
     // The interceptor has already stamped the id on the reply (filters run outside its context).
     // Errors raised before it ran (unknown route, unparsable body) get a fresh id, so that every
     // error body carries one.
     const stamped = reply.getHeader(CORRELATION_HEADER);
     const correlationId = (typeof stamped === 'string' ? stamped : currentCorrelationId()) ?? newCorrelationId();
-    if (error.cause) {
-      const { level, line, ...meta } = error.cause;
-      this.logger[level](line, { ...meta, correlationId, status: error.status });
-    }
+    const error = publicErrorLogged(exception, this.logger, { correlationId }, { endpoints: this.endpoints, bodyLimit: request?.routeOptions?.bodyLimit });
     sendError(reply, error, correlationId);
   }
 }

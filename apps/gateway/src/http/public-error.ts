@@ -1,6 +1,7 @@
 import { HttpException } from '@nestjs/common';
 import { ErrorCode } from '@quarry/contracts';
 import { type DependencyEndpoints, asOutage, isDomainError, unstorableDataError } from '@quarry/domain';
+import type { Logger } from '@quarry/observability';
 import { HTTP_STATUS_OF, RETRY_AFTER_SECONDS } from './error-status';
 
 export const INTERNAL_MESSAGE = 'internal error; the correlation id identifies it in the logs';
@@ -75,4 +76,14 @@ export function publicErrorOf(exception: unknown, context: ErrorContext = {}): P
     message: INTERNAL_MESSAGE,
     cause: { level: 'error', line: 'unhandled error', error: errorText(exception), stack: errorStack(exception) },
   };
+}
+
+/** publicErrorOf, with what the client is not told (an outage's text, an internal error) logged under the correlation id. */
+export function publicErrorLogged(exception: unknown, logger: Logger, log: { correlationId?: string } & Record<string, unknown>, context: ErrorContext = {}): PublicError {
+  const error = publicErrorOf(exception, context);
+  if (error.cause) {
+    const { level, line, ...meta } = error.cause;
+    logger[level](line, { ...meta, ...log, status: error.status });
+  }
+  return error;
 }

@@ -4,7 +4,7 @@ import type { Logger } from '@quarry/observability';
 import type { FastifyReply } from 'fastify';
 import type { RequestAuth } from '../auth/request-auth';
 import { CORRELATION_HEADER } from '../http/error-reply';
-import { type PublicError, publicErrorOf } from '../http/public-error';
+import { type PublicError, publicErrorLogged } from '../http/public-error';
 import { limitSubject } from '../limits/limit-subject';
 import type { AnswerStreamQuota } from './answer-stream-quota';
 import type { AnswerStreams } from './answer-streams';
@@ -68,11 +68,7 @@ export async function streamAnswer(context: StreamAnswerContext, format: AnswerS
   response.hijack();
   const sse = new SseResponse(response.raw, { heartbeatMs: context.heartbeatMs, headers });
   const fail = (error: unknown) => {
-    const failure = publicErrorOf(error, { endpoints: context.endpoints });
-    if (failure.cause) {
-      const { level, line, ...meta } = failure.cause;
-      logger[level](line, { ...meta, correlationId, status: failure.status, streamed: true });
-    }
+    const failure = publicErrorLogged(error, logger, { correlationId, streamed: true }, { endpoints: context.endpoints });
     format.error(sse, { error: failure, correlationId });
     sse.end();
   };

@@ -30,8 +30,8 @@ export class TaskWebhookPusher {
       return;
     }
     if (target.task.webhook?.delivery?.status === 'delivered') return;
-    const { webhook: _hidden, ...data } = target.task;
-    const body = JSON.stringify({ type, timestamp: new Date().toISOString(), data: { ...data, webhook: { url: target.url } } });
+    // The push carries the task as GET /api/tasks/{id} shows it, without the delivery it is part of.
+    const body = JSON.stringify({ type, timestamp: new Date().toISOString(), data: { ...target.task, webhook: { url: target.url } } });
     // One id per push, the same on every try, so a receiver can drop a push it has seen.
     const messageId = `task_${taskId}_${target.task.status}`;
     const now = new Date();
