@@ -1,6 +1,7 @@
 // Shared plumbing for the deployment specs: where files live, strict YAML loading, and JSON Schema
 // validators built from the vendored upstream schemas in ../shared/data (offline, pinned copies;
 // see each folder's SOURCES.md).
+import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import Ajv, { type ErrorObject, type ValidateFunction } from 'ajv';
@@ -196,4 +197,32 @@ export function parseNginxSize(size: string): number {
   if (!match) throw new Error(`unsupported nginx size ${size}`);
   const factors: Record<string, number> = { '': 1, k: 2 ** 10, m: 2 ** 20, g: 2 ** 30 };
   return Number(match[1]) * factors[match[2].toLowerCase()];
+}
+
+/** `KEY=value` lines of an env file (what `kubectl create secret --from-env-file` reads). */
+export function readEnvFile(file: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [index, line] of readText(file).split('\n').entries()) {
+    if (line.trim() === '' || line.trimStart().startsWith('#')) continue;
+    const match = /^([A-Za-z_][A-Za-z0-9_]*)=(.*)$/.exec(line);
+    if (!match) throw new Error(`${rel(file)}:${index + 1}: not KEY=value`);
+    if (match[1] in out) throw new Error(`${rel(file)}:${index + 1}: ${match[1]} twice`);
+    out[match[1]] = match[2];
+  }
+  return out;
+}
+
+/**
+ * What `kubectl apply -k dir` would send: the real kustomize (kubectl's built-in), so components,
+ * generators and patches are applied exactly as in a cluster. Returns the text and its objects.
+ */
+export function renderKustomize(dir: string): { text: string; objects: unknown[] } {
+  let text: string;
+  try {
+    text = execFileSync('kubectl', ['kustomize', dir], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+  } catch (error) {
+    const { stderr, message } = error as { stderr?: string; message: string };
+    throw new Error(`kubectl kustomize ${rel(dir)} failed (kubectl with kustomize is needed): ${stderr || message}`);
+  }
+  return { text, objects: parseYaml(text, `kubectl kustomize ${rel(dir)}`) };
 }

@@ -143,7 +143,8 @@ describe('docker-compose.yml: stack wiring', () => {
 
   it('retrieval runs the embedded index, with the Qdrant container wired for when it is selected', () => {
     const env = environment(service('retrieval'));
-    expect(env.VECTOR_BACKEND).toBe('embedded');
+    // Switchable from the shell (VECTOR_BACKEND=qdrant), embedded by default.
+    expect(env.VECTOR_BACKEND).toBe('${VECTOR_BACKEND:-embedded}');
     expect(env.QDRANT_URL).toBe('http://qdrant:6333');
     expect(dependsOn(service('retrieval')).qdrant?.condition).toBe('service_healthy');
   });

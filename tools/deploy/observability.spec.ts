@@ -3,11 +3,11 @@
 // `service` variable; and that the Prometheus/Grafana files for the compose stack point at the
 // right services, ports and paths.
 //
-// Not covered: PromQL is checked lexically (metric names, label filter, histogram use), not
-// executed; there is no Prometheus or Grafana here.
+// PromQL is checked lexically here (metric names, label filter, histogram use); the real-Prometheus
+// test (apps/e2e/test/prometheus-outage.e2e.spec.ts) executes every expression and wants data back.
 import * as path from 'node:path';
 import { ServiceMetrics } from '@quarry/observability';
-import { HEALTH, QUARRY_METRICS, SERVICES, SERVICE_NAMES, defaultMetrics, type MetricType } from './deploy-facts';
+import { HEALTH, QUARRY_METRICS, SERVICES, SERVICE_NAMES, SERVICE_SPECIFIC_METRICS, defaultMetrics, type MetricType } from './deploy-facts';
 import {
   SHARED_DATA,
   isObject,
@@ -56,7 +56,9 @@ function seriesNames(metrics: Record<string, MetricType>): Set<string> {
   return out;
 }
 
-const DOCUMENTED_SERIES = seriesNames({ ...QUARRY_METRICS, ...defaultMetrics() });
+// `up` is Prometheus' own series per scraped target: it has no `service` label, only the scrape job's.
+const PROMETHEUS_SERIES = ['up'];
+const DOCUMENTED_SERIES = new Set([...seriesNames({ ...QUARRY_METRICS, ...SERVICE_SPECIFIC_METRICS, ...defaultMetrics() }), ...PROMETHEUS_SERIES]);
 
 // ---- dashboard ----------------------------------------------------------------------------------
 
@@ -122,7 +124,10 @@ describe('Grafana dashboard: queries', () => {
   it.each(queries.map((q) => [q.panel, q.expr] as const))('%s: every selector filters on service=~"$service"', (_panel, expr) => {
     const selectors = expr.match(/[A-Za-z_:][A-Za-z0-9_:]*\{[^}]*\}/g) ?? [];
     expect(selectors).toHaveLength(metricNames(expr).length);
-    for (const selector of selectors) expect(selector).toContain('service=~"$service"');
+    for (const selector of selectors) {
+      if (selector.startsWith('up{')) expect(selector).toContain('job=~"quarry.*"');
+      else expect(selector).toContain('service=~"$service"');
+    }
   });
 
   it('histogram_quantile is only applied to _bucket series aggregated by le', () => {

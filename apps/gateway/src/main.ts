@@ -1,3 +1,4 @@
+import './tracing';
 import 'reflect-metadata';
 import { runMain, runService } from '@quarry/service-kit';
 import { GatewayModule } from './app.module';

@@ -1,3 +1,4 @@
+import './tracing';
 import 'reflect-metadata';
 import { QueueName } from '@quarry/contracts';
 import { runMain, runService } from '@quarry/service-kit';

@@ -176,7 +176,7 @@ describe('reconciler (real Postgres and Redis)', () => {
     expect(await documents.findById(TENANT, failing.id)).toMatchObject({ status: 'failed', error: 'the chunk step failed 3 times; giving up (last failure: chunk step failed: bug #3)' });
     expect(await artifacts.kinds(TENANT, failing.id, failing.sha256)).toEqual(new Set());
     expect(await documents.findById(TENANT, interrupted.id)).toMatchObject({ status: 'processing' });
-    expect((await metrics.documentsTotal.get()).values).toEqual([expect.objectContaining({ labels: { outcome: 'failed' }, value: 1 })]);
+    expect((await metrics.documentsTotal.get()).values.filter((value) => value.value > 0)).toEqual([expect.objectContaining({ labels: { outcome: 'failed' }, value: 1 })]);
   });
 
   it('reaches lost documents behind a backlog of more than a page of live ones, and a capped round goes on where it stopped', async () => {

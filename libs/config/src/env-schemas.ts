@@ -292,5 +292,17 @@ export const schedulerEnv = z.object({
   TASK_WEBHOOK_TIMEOUT_MS: positiveInt(10_000),
 });
 
-/** What every service reads: runtime, Postgres, Redis and queue worker settings. */
-export const serviceEnv = runtimeEnv.extend(databaseEnv.shape).extend(redisEnv.shape).extend(workerEnv.shape);
+/**
+ * OpenTelemetry tracing (libs/observability `startTracing`), which reads these from the process
+ * environment itself, as the SDK does. Declared here so every deployment passes them
+ * (tools/deploy/env-drift.spec.ts); tracing stays off while no endpoint is set.
+ */
+export const otelEnv = z.object({
+  OTEL_EXPORTER_OTLP_ENDPOINT: optionalString,
+  OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: optionalString,
+  OTEL_SERVICE_NAME: optionalString,
+  OTEL_SDK_DISABLED: optionalString,
+});
+
+/** What every service reads: runtime, Postgres, Redis, queue worker and tracing settings. */
+export const serviceEnv = runtimeEnv.extend(databaseEnv.shape).extend(redisEnv.shape).extend(workerEnv.shape).extend(otelEnv.shape);

@@ -1,3 +1,4 @@
+import { traceModelCall } from '@quarry/observability';
 import { z } from 'zod';
 import { toEndpointError } from './endpoint-error';
 import { createOpenAiClient } from './openai-client';
@@ -57,7 +58,8 @@ export class OpenAiDocumentAnalyzer {
     const client = createOpenAiClient({ baseUrl: this.options.baseUrl, apiKey: this.options.apiKey, timeoutMs: this.options.timeoutMs, maxRetries: 1 });
     const started = Date.now();
     try {
-      const completion = await client.chat.completions.create(
+      const call = { operation: 'chat', model: this.options.model, baseUrl: this.options.baseUrl, purpose: 'analyze-document' } as const;
+      const completion = await traceModelCall(call, () => client.chat.completions.create(
         {
           model: this.options.model,
           temperature: 0,
@@ -68,7 +70,7 @@ export class OpenAiDocumentAnalyzer {
           ],
         },
         { signal },
-      );
+      ));
       return parseModelAnalysis(completion.choices[0]?.message?.content ?? '');
     } catch (error) {
       throw toEndpointError(error, {

@@ -1,3 +1,4 @@
+import { type ModelCallDescription, ModelCallSpan, traceModelCall } from '@quarry/observability';
 import type OpenAI from 'openai';
 import type { AnswerGenerator, ChatUsage, ChatUsageListener, GeneratedAnswer, Passage } from './answer-generator.port';
 import { buildGroundedAnswerMessages } from './chat-prompt';
@@ -72,7 +73,7 @@ export class OpenAiChatGenerator implements AnswerGenerator {
     let completion: OpenAI.ChatCompletion;
     const startedAt = performance.now();
     try {
-      completion = await this.client.chat.completions.create({ ...request, stream: false }, { signal });
+      completion = await traceModelCall(this.callDescription(), () => this.client.chat.completions.create({ ...request, stream: false }, { signal }));
     } catch (error) {
       throw toEndpointError(error, { ...this.errorContext, elapsedMs: performance.now() - startedAt });
     }
@@ -99,11 +100,11 @@ export class OpenAiChatGenerator implements AnswerGenerator {
     let text = '';
     let finished = false;
     let usage: OpenAI.CompletionUsage | undefined;
+    const span = new ModelCallSpan(this.callDescription());
     try {
       // stream_options is not part of the request the cache keys: a streamed and a whole answer are the same answer.
-      const chunks = await this.client.chat.completions.create(
-        { ...request, stream: true, ...(this.streamUsage ? { stream_options: { include_usage: true } } : {}) },
-        { signal },
+      const chunks = await span.run(() =>
+        this.client.chat.completions.create({ ...request, stream: true, ...(this.streamUsage ? { stream_options: { include_usage: true } } : {}) }, { signal }),
       );
       for await (const chunk of chunks) {
         // With include_usage the counts come in a last chunk without choices.
@@ -115,11 +116,19 @@ export class OpenAiChatGenerator implements AnswerGenerator {
           yield delta;
         }
       }
+      span.usage(usage, undefined, finished ? 'stop' : undefined);
     } catch (error) {
+      span.fail(error);
       throw toEndpointError(error, { ...this.errorContext, elapsedMs: performance.now() - startedAt });
+    } finally {
+      span.end();
     }
     this.report(usage, startedAt, onUsage);
     if (finished && text.trim() !== '') await this.keep(request, text.trim());
+  }
+
+  private callDescription(): ModelCallDescription {
+    return { operation: 'chat', model: this.model, baseUrl: this.errorContext.baseUrl, purpose: 'answer' };
   }
 
   /** A listener's fault is never the answer's: it is told, and whatever it throws is dropped. */

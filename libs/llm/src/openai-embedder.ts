@@ -1,3 +1,4 @@
+import { traceModelCall } from '@quarry/observability';
 import type OpenAI from 'openai';
 import type { Embedder } from './embedder.port';
 import { toEndpointError } from './endpoint-error';
@@ -68,13 +69,15 @@ export class OpenAiEmbedder implements Embedder {
     let response: OpenAI.CreateEmbeddingResponse;
     const startedAt = performance.now();
     try {
-      response = await this.client.embeddings.create({
-        model: this.model,
-        input: batch,
-        // Plain floats: the client's default base64 encoding is not implemented by every compatible server.
-        encoding_format: 'float',
-        ...(this.sendDimensions ? { dimensions: this.dimensions } : {}),
-      });
+      response = await traceModelCall({ operation: 'embeddings', model: this.model, baseUrl: this.baseUrl }, () =>
+        this.client.embeddings.create({
+          model: this.model,
+          input: batch,
+          // Plain floats: the client's default base64 encoding is not implemented by every compatible server.
+          encoding_format: 'float',
+          ...(this.sendDimensions ? { dimensions: this.dimensions } : {}),
+        }),
+      );
     } catch (error) {
       throw toEndpointError(error, {
         ...this.errorContext(),

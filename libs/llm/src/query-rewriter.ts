@@ -1,3 +1,4 @@
+import { traceModelCall } from '@quarry/observability';
 import type OpenAI from 'openai';
 import { type EndpointErrorContext, toEndpointError } from './endpoint-error';
 import { type OpenAiEndpointOptions, createOpenAiClient, trimTrailingSlashes } from './openai-client';
@@ -35,7 +36,8 @@ export class OpenAiQueryRewriter implements QueryRewriter {
     const started = performance.now();
     let completion: OpenAI.ChatCompletion;
     try {
-      completion = await this.client.chat.completions.create(
+      const call = { operation: 'chat', model: this.model, baseUrl: this.errorContext.baseUrl, purpose: 'rephrase-query' } as const;
+      completion = await traceModelCall(call, () => this.client.chat.completions.create(
         {
           model: this.model,
           messages: [
@@ -48,7 +50,7 @@ export class OpenAiQueryRewriter implements QueryRewriter {
           stream: false,
         },
         { signal },
-      );
+      ));
     } catch (error) {
       throw toEndpointError(error, { ...this.errorContext, elapsedMs: performance.now() - started });
     }

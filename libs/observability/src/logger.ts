@@ -1,8 +1,11 @@
 import winston from 'winston';
-import { currentCorrelationId } from './correlation';
+import { trace } from '@opentelemetry/api';
+import { currentCorrelationId, currentTenantId } from './correlation';
 
 export type LogLevel = 'error' | 'warn' | 'info' | 'debug';
 export type Logger = winston.Logger;
+
+const INVALID_TRACE_ID = '00000000000000000000000000000000';
 
 const SECRET_KEY = /pass(word)?|secret|token|api[-_]?key|authorization|cookie/i;
 
@@ -20,6 +23,14 @@ export function redactSecrets(value: unknown, depth = 0): unknown {
 const addContext = winston.format((info) => {
   const correlationId = currentCorrelationId();
   if (correlationId && info.correlationId === undefined) info.correlationId = correlationId;
+  const tenantId = currentTenantId();
+  if (tenantId && info.tenantId === undefined) info.tenantId = tenantId;
+  // With tracing on, a line leads to its trace; with it off there is no active span and nothing is added.
+  const span = trace.getActiveSpan()?.spanContext();
+  if (span && span.traceId !== INVALID_TRACE_ID) {
+    info.trace_id ??= span.traceId;
+    info.span_id ??= span.spanId;
+  }
   for (const [key, inner] of Object.entries(info)) {
     if (typeof key === 'string' && SECRET_KEY.test(key)) info[key] = '[redacted]';
     else if (inner && typeof inner === 'object' && !(inner instanceof Error)) info[key] = redactSecrets(inner);
@@ -27,7 +38,7 @@ const addContext = winston.format((info) => {
   return info;
 });
 
-/** JSON lines on stdout: one object per event with time, level, service and correlation id. */
+/** JSON lines on stdout: one object per event with time, level, service, correlation id, tenant and (with tracing on) trace and span ids. */
 export function createLogger(options: { service: string; level: LogLevel; silent?: boolean }): Logger {
   return winston.createLogger({
     level: options.level,

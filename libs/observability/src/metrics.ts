@@ -1,6 +1,18 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
 // Buckets from 1 ms to 30 s: queue round trips sit at the low end, LLM answers at the high end.
+/** Scrape timeouts are usually 10 s; a sample slower than this is skipped rather than holding the whole scrape. */
+const SAMPLE_TIMEOUT_MS = 2000;
+
+async function withDeadline(work: Promise<void>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<void>((resolve) => {
+    timer = setTimeout(resolve, ms);
+  });
+  await Promise.race([work.catch(() => undefined), late]);
+  clearTimeout(timer);
+}
+
 const LATENCY_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
 
 /**
@@ -33,10 +45,41 @@ export class ServiceMetrics {
     registers: [this.registry],
   });
 
+  /**
+   * Counted by every service for every queue (not only by its consumer), so the backlog of a queue
+   * whose consumers are all down is still reported; aggregate with `max by (queue, state)`.
+   */
   readonly queueJobs = new Gauge({
     name: 'quarry_queue_jobs',
-    help: 'Jobs in a queue, by state, sampled by the consuming service.',
+    help: 'Jobs in a queue, by state (waiting, prioritized, waiting-children, active, delayed, failed); every service reports every queue.',
     labelNames: ['queue', 'state'] as const,
+    registers: [this.registry],
+  });
+
+  readonly queueOldestWaitingAge = new Gauge({
+    name: 'quarry_queue_oldest_waiting_age_seconds',
+    help: 'Age of the oldest job among those next to run (wait list and prioritized set); 0 when none wait. Every service reports every queue.',
+    labelNames: ['queue'] as const,
+    registers: [this.registry],
+  });
+
+  readonly jobFailures = new Counter({
+    name: 'quarry_job_failures_total',
+    help: 'Failed job attempts, by queue and the reason code of the failure (INVALID_PAYLOAD, SERVICE_UNAVAILABLE, INTERNAL …).',
+    labelNames: ['queue', 'reason_code'] as const,
+    registers: [this.registry],
+  });
+
+  readonly httpResponses = new Counter({
+    name: 'quarry_http_responses_total',
+    help: 'HTTP responses by route and status class (2xx … 5xx); every route starts at zero.',
+    labelNames: ['method', 'route', 'status_class'] as const,
+    registers: [this.registry],
+  });
+
+  readonly serviceReady = new Gauge({
+    name: 'quarry_service_ready',
+    help: 'Whether this process answers its readiness check (1) or not (0), sampled at each scrape.',
     registers: [this.registry],
   });
 
@@ -97,6 +140,20 @@ export class ServiceMetrics {
     registers: [this.registry],
   });
 
+  readonly ingestionStageDuration = new Histogram({
+    name: 'quarry_ingestion_stage_duration_seconds',
+    help: 'Time one ingestion step (parse, chunk, embed, index) took for one document, by outcome (completed, failed).',
+    labelNames: ['stage', 'outcome'] as const,
+    buckets: LATENCY_BUCKETS,
+    registers: [this.registry],
+  });
+
+  readonly ingestionChunks = new Counter({
+    name: 'quarry_ingestion_chunks_total',
+    help: 'Chunks written to the index by the ingestion index step (a document re-indexed counts again).',
+    registers: [this.registry],
+  });
+
   readonly documentsRedriven = new Counter({
     name: 'quarry_documents_redriven_total',
     help: 'Stuck documents the reconciler re-drove, by the step it resumed at and what it found of that step’s job.',
@@ -111,12 +168,23 @@ export class ServiceMetrics {
     registers: [this.registry],
   });
 
+  /** Samples taken at scrape time (queue depths, readiness): each is bounded, so one slow part cannot stall the scrape. */
+  private readonly samplers: Array<() => Promise<void>> = [];
+
   constructor(service: string) {
     this.registry.setDefaultLabels({ service });
     collectDefaultMetrics({ register: this.registry });
+    // Counters without labels start at 0 by themselves; labelled ones only once a series exists.
+    for (const outcome of ['indexed', 'failed']) this.documentsTotal.inc({ outcome }, 0);
+  }
+
+  /** Runs `sample` before each render, at most SAMPLE_TIMEOUT_MS; a sampler that fails or is late leaves its gauges as it left them. */
+  beforeRender(sample: () => Promise<void>): void {
+    this.samplers.push(sample);
   }
 
   async render(): Promise<{ contentType: string; body: string }> {
+    await Promise.all(this.samplers.map((sample) => withDeadline(sample(), SAMPLE_TIMEOUT_MS)));
     return { contentType: this.registry.contentType, body: await this.registry.metrics() };
   }
 }

@@ -1,13 +1,13 @@
 import { type CallHandler, type ExecutionContext, Injectable, type NestInterceptor } from '@nestjs/common';
-import { newCorrelationId, runWithCorrelationId } from '@quarry/observability';
+import { runWithCorrelationId } from '@quarry/observability';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Observable } from 'rxjs';
-
-const HEADER = 'x-correlation-id';
+import { CORRELATION_HEADER, correlationIdFor } from './request-context';
 
 /**
- * Gives every HTTP request a correlation id (the caller's `x-correlation-id` if it sent a sane one)
- * and runs the handler inside it, so logs and every job the request enqueues carry the same id.
+ * Answers every Nest route with its correlation id (`x-correlation-id`), the one the request's
+ * context holds (runRequestsInContext), so logs and every job the request enqueues carry the id the
+ * client sees. A request that somehow arrives without a context gets one here.
  */
 @Injectable()
 export class CorrelationInterceptor implements NestInterceptor {
@@ -15,9 +15,10 @@ export class CorrelationInterceptor implements NestInterceptor {
     const http = context.switchToHttp();
     const request = http.getRequest<FastifyRequest>();
     const reply = http.getResponse<FastifyReply>();
-    const offered = request.headers[HEADER];
-    const correlationId = typeof offered === 'string' && /^[\w.:-]{1,128}$/.test(offered) ? offered : newCorrelationId();
-    void reply.header(HEADER, correlationId);
+    const known = request.requestContext?.correlationId;
+    const correlationId = known ?? correlationIdFor(request);
+    void reply.header(CORRELATION_HEADER, correlationId);
+    if (known) return next.handle();
     return new Observable((subscriber) => runWithCorrelationId(correlationId, () => next.handle().subscribe(subscriber)));
   }
 }

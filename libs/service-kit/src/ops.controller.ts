@@ -1,6 +1,5 @@
 import { Controller, Get, Inject, Res } from '@nestjs/common';
 import type { ServiceMetrics } from '@quarry/observability';
-import type { BullMqServer } from '@quarry/transport';
 import type { FastifyReply } from 'fastify';
 import type { Readiness } from './readiness';
 import { METRICS, READINESS } from './tokens';
@@ -13,7 +12,6 @@ export class OpsController {
   constructor(
     @Inject(READINESS) private readonly readiness: Readiness,
     @Inject(METRICS) private readonly metrics: ServiceMetrics,
-    @Inject(BULLMQ_SERVER) private readonly server: BullMqServer | null,
   ) {}
 
   @Get('health/live')
@@ -27,9 +25,9 @@ export class OpsController {
     await reply.status(report.ready ? 200 : 503).send(report);
   }
 
+  /** Queue depths and readiness are sampled for each scrape (ServiceMetrics.beforeRender), bounded in time. */
   @Get('metrics')
   async scrape(@Res() reply: FastifyReply): Promise<void> {
-    await this.server?.sampleQueueDepths().catch(() => undefined);
     const { contentType, body } = await this.metrics.render();
     await reply.header('content-type', contentType).send(body);
   }

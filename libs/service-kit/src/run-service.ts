@@ -3,10 +3,10 @@ import { NestFactory } from '@nestjs/core';
 import type { MicroserviceOptions } from '@nestjs/microservices';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { QueueName } from '@quarry/contracts';
-import { type Logger, NestWinstonLogger, ServiceMetrics, createLogger } from '@quarry/observability';
+import { type Logger, NestWinstonLogger, ServiceMetrics, createLogger, queueTelemetry, stopTracing } from '@quarry/observability';
 import { endpointsFromUrls } from '@quarry/domain';
 import { SystemAlertRepository, createDataSource, runMigrationsExclusively } from '@quarry/persistence';
-import { BullMqClient, BullMqServer, JobClient, PassThroughRpcExceptionFilter } from '@quarry/transport';
+import { BullMqClient, BullMqServer, JobClient, PassThroughRpcExceptionFilter, type QueueRegistry, QueueDepthSampler } from '@quarry/transport';
 import type { Server } from 'node:http';
 import { hostname } from 'node:os';
 import type { FastifyHttpOptions, FastifyServerOptions } from 'fastify';
@@ -14,6 +14,8 @@ import Redis from 'ioredis';
 import { CorrelationInterceptor } from './correlation.interceptor';
 import { checkPostgres, checkRedis } from './dependency-check';
 import { Readiness } from './readiness';
+import { recordHttpMetrics } from './record-http-metrics';
+import { runRequestsInContext } from './request-context';
 import { AlertRecorder } from './resources/alert-recorder';
 import { ResourceControl } from './resources/resource-control';
 import type { BaseServiceConfig, ServiceKit } from './service-kit';
@@ -77,7 +79,9 @@ export async function runService<C extends BaseServiceConfig>(definition: Servic
   const redis = new Redis(config.REDIS_URL, { maxRetriesPerRequest: 1, enableOfflineQueue: false });
   redis.on('error', () => undefined);
   const target = { url: config.REDIS_URL, prefix: config.REDIS_PREFIX };
-  const bullClient = new BullMqClient({ ...target, requestTimeoutMs: config.REQUEST_TIMEOUT_MS, metrics });
+  // Present only with tracing on (startTracing ran first in main.ts).
+  const telemetry = queueTelemetry();
+  const bullClient = new BullMqClient({ ...target, requestTimeoutMs: config.REQUEST_TIMEOUT_MS, metrics, telemetry });
   const kit: ServiceKit<C> = {
     name,
     config,
@@ -89,6 +93,7 @@ export async function runService<C extends BaseServiceConfig>(definition: Servic
     readiness: new Readiness(dataSource, redis),
     redis,
   };
+  sampleAtScrape(kit);
 
   const server =
     definition.queues.length > 0
@@ -101,6 +106,7 @@ export async function runService<C extends BaseServiceConfig>(definition: Servic
           logger,
           metrics,
           endpoints: endpointsFromUrls({ databaseUrl: config.DATABASE_URL, redisUrl: config.REDIS_URL }),
+          telemetry,
         })
       : null;
 
@@ -112,8 +118,11 @@ export async function runService<C extends BaseServiceConfig>(definition: Servic
   const app = await NestFactory.create<NestFastifyApplication>(RootModule, adapter, {
     logger: new NestWinstonLogger(logger),
   });
+  const fastify = app.getHttpAdapter().getInstance();
+  // First, so every later hook (the gateway's authentication) runs inside the request's context.
+  runRequestsInContext(fastify);
   app.useGlobalInterceptors(new CorrelationInterceptor());
-  recordHttpMetrics(app, kit);
+  recordHttpMetrics(fastify, kit);
   await definition.configureHttp?.(app, kit);
   if (server) {
     // Deferred, so the filter is in place before Nest wraps the handlers. A deferred microservice
@@ -148,6 +157,7 @@ export async function runService<C extends BaseServiceConfig>(definition: Servic
       await bullClient.close();
       await dataSource.destroy();
       redis.disconnect();
+      await stopTracing();
       logger.info('shutdown complete');
     })();
     return closing;
@@ -170,15 +180,14 @@ function logUnhandledRejections(logger: Logger): void {
   });
 }
 
-function recordHttpMetrics(app: NestFastifyApplication, kit: ServiceKit<BaseServiceConfig>): void {
-  const fastify = app.getHttpAdapter().getInstance();
-  fastify.addHook('onResponse', (request, reply, done) => {
-    const route = request.routeOptions.url ?? 'unmatched';
-    const labels = { method: request.method, route, status_code: String(reply.statusCode) };
-    kit.metrics.httpRequestDuration.observe(labels, reply.elapsedTime / 1000);
-    if (!route.startsWith('/health') && route !== '/metrics') {
-      kit.logger.info('http request', { ...labels, durationMs: Math.round(reply.elapsedTime) });
-    }
-    done();
+/**
+ * Queue depths (every queue, whichever service this is) and readiness, sampled for each scrape, so
+ * the numbers are current and the processes still alive report a queue whose consumers are down.
+ */
+function sampleAtScrape(kit: ServiceKit<BaseServiceConfig>): void {
+  const depths = new QueueDepthSampler(kit.bullClient.unwrap<QueueRegistry>(), kit.metrics);
+  kit.metrics.beforeRender(() => depths.sample());
+  kit.metrics.beforeRender(async () => {
+    kit.metrics.serviceReady.set((await kit.readiness.report()).ready ? 1 : 0);
   });
 }

@@ -3,7 +3,7 @@ import { ClientProxy } from '@nestjs/microservices';
 import { type AnyJobContract, type BatchReplyItem, ErrorCode, QueueName, type RequestContract, batchJobFor, contractFor } from '@quarry/contracts';
 import { DomainError, isDomainError, outageError, outageOf } from '@quarry/domain';
 import { type ServiceMetrics, currentCorrelationId } from '@quarry/observability';
-import type { Job } from 'bullmq';
+import type { Job, Telemetry } from 'bullmq';
 import type { z } from 'zod';
 import { BullMqRecord } from './bullmq.record';
 import { ConsumerPresence } from './consumer-presence';
@@ -21,6 +21,8 @@ export interface BullMqClientOptions extends RedisTarget {
   metrics?: ServiceMetrics;
   /** Most requests per batch job (capped by the batch contract); smaller batches come back sooner. */
   maxBatchSize?: number;
+  /** BullMQ's OpenTelemetry hook (see QueueRegistry); absent with tracing off. */
+  telemetry?: Telemetry;
 }
 
 /** The states a BullMQ job can be in; `prioritized` holds waiting jobs that carry a priority (BullMQ 5 counts them apart from `waiting`). */

@@ -1,9 +1,9 @@
 import type { CustomTransportStrategy, MessageHandler } from '@nestjs/microservices';
 import { Server } from '@nestjs/microservices';
-import { type AnyJobContract, ErrorCode, type JobName, type QueueName, contractFor, formatFailureReason, jobNamesOnQueue } from '@quarry/contracts';
+import { type AnyJobContract, ErrorCode, type JobName, type QueueName, contractFor, formatFailureReason, jobNamesOnQueue, parseFailureReason } from '@quarry/contracts';
 import { type DependencyEndpoints, DomainError } from '@quarry/domain';
-import { type Logger, type ServiceMetrics, runWithCorrelationId } from '@quarry/observability';
-import { type Job, Queue, UnrecoverableError, Worker } from 'bullmq';
+import { type Logger, type ServiceMetrics, runWithContext, tenantIdIn } from '@quarry/observability';
+import { type Job, type Telemetry, UnrecoverableError, Worker } from 'bullmq';
 import { lastValueFrom } from 'rxjs';
 import { BullMqContext } from './bullmq.context';
 import { toBatchItemError, toJobError } from './job-errors';
@@ -22,6 +22,8 @@ export interface BullMqServerOptions extends RedisTarget {
   metrics?: ServiceMetrics;
   /** Where Postgres and Redis listen, so a handler's connection error says which one is down. */
   endpoints?: DependencyEndpoints;
+  /** BullMQ's OpenTelemetry hook: each job runs in a span continuing the trace of whoever added it. */
+  telemetry?: Telemetry;
 }
 
 /**
@@ -34,10 +36,10 @@ export interface BullMqServerOptions extends RedisTarget {
 export class BullMqServer extends Server implements CustomTransportStrategy {
   private readonly workers: Worker[] = [];
   private readonly closingListeners: Array<() => void> = [];
-  private readonly probes = new Map<QueueName, Queue>();
 
   constructor(private readonly options: BullMqServerOptions) {
     super();
+    if (options.metrics) startCountersAtZero(options.metrics, options.queues);
   }
 
   /** Sets how many jobs each of this server's queue workers takes at once (adaptive concurrency). */
@@ -83,8 +85,6 @@ export class BullMqServer extends Server implements CustomTransportStrategy {
     }
     clearTimeout(timer);
     await Promise.all(workers.map((worker) => worker.close(true)));
-    await Promise.allSettled([...this.probes.values()].map((queue) => queue.close()));
-    this.probes.clear();
   }
 
   on(): void {
@@ -93,24 +93,6 @@ export class BullMqServer extends Server implements CustomTransportStrategy {
 
   unwrap<T>(): T {
     return this.workers as T;
-  }
-
-  /** Samples queue depths into the `quarry_queue_jobs` gauge (called before each metrics scrape). */
-  async sampleQueueDepths(): Promise<void> {
-    const metrics = this.options.metrics;
-    if (!metrics) return;
-    await Promise.all(
-      this.options.queues.map(async (name) => {
-        let probe = this.probes.get(name);
-        if (!probe) {
-          probe = new Queue(name, { connection: redisOptionsFromUrl(this.options.url, 'producer'), prefix: this.options.prefix });
-          probe.on('error', () => undefined);
-          this.probes.set(name, probe);
-        }
-        const counts = await probe.getJobCounts('waiting', 'active', 'delayed', 'failed');
-        for (const [state, count] of Object.entries(counts)) metrics.queueJobs.set({ queue: name, state }, count);
-      }),
-    );
   }
 
   // A worker that boots with a job nobody handles, or a handler for a job that is not in the
@@ -130,6 +112,7 @@ export class BullMqServer extends Server implements CustomTransportStrategy {
       connection: redisOptionsFromUrl(this.options.url),
       prefix: this.options.prefix,
       concurrency: this.options.concurrency,
+      telemetry: this.options.telemetry,
       ...(this.options.lockMs ? { lockDuration: this.options.lockMs, stalledInterval: this.options.lockMs } : {}),
     });
     worker.on('error', (error) => this.options.logger.error('worker error', { queue, error: error.message }));
@@ -146,10 +129,10 @@ export class BullMqServer extends Server implements CustomTransportStrategy {
     const handler = this.getHandlerByPattern(batchedJob(job.name) ?? job.name);
     if (!contract || contract.queue !== queue || !handler) {
       this.options.logger.warn('rejected job with unknown name', { queue, job: job.name, jobId: job.id });
+      this.options.metrics?.jobFailures.inc({ queue, reason_code: ErrorCode.UnknownJob });
       throw new UnrecoverableError(formatFailureReason(ErrorCode.UnknownJob, `no handler for job "${job.name}" on queue "${queue}"`));
     }
-    const correlationId = this.correlationIdOf(job);
-    return runWithCorrelationId(correlationId, () => this.run(queue, job, contract, handler));
+    return runWithContext(this.contextOf(job), () => this.run(queue, job, contract, handler));
   }
 
   private async run(queue: QueueName, job: Job, contract: AnyJobContract, handler: MessageHandler): Promise<unknown> {
@@ -179,6 +162,7 @@ export class BullMqServer extends Server implements CustomTransportStrategy {
       const seconds = (performance.now() - started) / 1000;
       metrics?.jobDuration.observe({ ...metricLabels, outcome: 'failed' }, seconds);
       metrics?.jobsTotal.inc({ ...metricLabels, outcome: 'failed' });
+      metrics?.jobFailures.inc({ queue, reason_code: parseFailureReason(jobError.message).code });
       logger.warn('job failed', {
         ...labels,
         jobId: job.id,
@@ -205,7 +189,7 @@ export class BullMqServer extends Server implements CustomTransportStrategy {
     const contract = contractFor(name) as AnyJobContract;
     const replies = await Promise.all(
       requests.map((request) =>
-        runWithCorrelationId(this.correlationIdOf(job, request), async () => {
+        runWithContext(this.contextOf(job, request), async () => {
           try {
             const reply = await this.answer(contract, name, request, handler, job);
             this.options.metrics?.jobsTotal.inc({ queue, job_name: name, outcome: 'completed' });
@@ -220,9 +204,19 @@ export class BullMqServer extends Server implements CustomTransportStrategy {
     return { replies };
   }
 
-  private correlationIdOf(job: Job, data: unknown = job.data): string {
+  /** The correlation id and tenant a job (or one request of a batch) carries in its data. */
+  private contextOf(job: Job, data: unknown = job.data): { correlationId: string; tenantId?: string } {
     const { correlationId } = (data ?? {}) as { correlationId?: unknown };
-    return typeof correlationId === 'string' ? correlationId : `job:${job.id}`;
+    const tenantId = tenantIdIn(data);
+    return { correlationId: typeof correlationId === 'string' ? correlationId : `job:${job.id}`, ...(tenantId ? { tenantId } : {}) };
+  }
+}
+
+/** Every series this server can write exists from boot at 0, so rate() sees the first failure. */
+function startCountersAtZero(metrics: ServiceMetrics, queues: readonly QueueName[]): void {
+  for (const queue of queues) {
+    for (const code of Object.values(ErrorCode)) metrics.jobFailures.inc({ queue, reason_code: code }, 0);
+    for (const name of jobNamesOnQueue(queue)) for (const outcome of ['completed', 'failed']) metrics.jobsTotal.inc({ queue, job_name: name, outcome }, 0);
   }
 }
 

@@ -9,6 +9,7 @@ export * from './job-errors';
 export * from './pass-through-rpc-exception.filter';
 export * from './payload-validation';
 export * from './pending-replies';
+export * from './queue-depth-sampler';
 export * from './queue-registry';
 export * from './redis-connection';
 export * from './request-batcher';

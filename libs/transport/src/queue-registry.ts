@@ -1,5 +1,5 @@
 import type { QueueName } from '@quarry/contracts';
-import { Queue, QueueEvents } from 'bullmq';
+import { Queue, QueueEvents, type Telemetry } from 'bullmq';
 import IORedis, { type Redis } from 'ioredis';
 import { type RedisTarget, redisOptionsFromUrl } from './redis-connection';
 
@@ -18,7 +18,7 @@ export class QueueRegistry {
   private readonly ready = new Map<QueueName, QueueEvents>();
   private readonly producer: Redis;
 
-  constructor(private readonly target: RedisTarget) {
+  constructor(private readonly target: RedisTarget & { telemetry?: Telemetry }) {
     this.producer = new IORedis(redisOptionsFromUrl(target.url, 'producer'));
     // A Redis outage is reported by the calls that fail; the connection itself reconnects.
     this.producer.on('error', () => undefined);
@@ -27,7 +27,8 @@ export class QueueRegistry {
   queue(name: QueueName): Queue {
     let queue = this.queues.get(name);
     if (!queue) {
-      queue = new Queue(name, { connection: this.producer, prefix: this.target.prefix });
+      // With telemetry, each added job carries its producer's trace context (in its options) to the worker.
+      queue = new Queue(name, { connection: this.producer, prefix: this.target.prefix, telemetry: this.target.telemetry });
       // A Redis outage is reported by the calls that fail; the handle itself reconnects.
       queue.on('error', () => undefined);
       this.queues.set(name, queue);

@@ -1,3 +1,4 @@
+import { inSpan } from '@quarry/observability';
 import type { LangGraphRunnableConfig } from '@langchain/langgraph';
 import { type Citation, JobName, type SearchHit } from '@quarry/contracts';
 import type { AnswerGenerator, ChatUsageListener, GeneratedAnswer, Passage } from '@quarry/llm';
@@ -247,7 +248,7 @@ export function citationOf(passage: Passage, hits: readonly SearchHit[]): Citati
   };
 }
 
-/** Wraps a node so its start and end reach the stream, its run the trace, its duration the metrics. */
+/** Wraps a node so its start and end reach the stream, its run the answer's trace and an OpenTelemetry span, its duration the metrics. */
 function instrument(name: AgentNodeName, node: AgentNode, onNode: AgentDependencies['onNode']): AgentNode {
   return async (state, config) => {
     const run = runOf(config);
@@ -256,7 +257,7 @@ function instrument(name: AgentNodeName, node: AgentNode, onNode: AgentDependenc
     run.emit({ type: 'step', node: name, phase: 'start' });
     let outcome: 'ok' | 'error' | 'cancelled' = 'ok';
     try {
-      return await node(state, config);
+      return await inSpan(`agent.node ${name}`, { 'quarry.agent.node': name }, () => node(state, config));
     } catch (error) {
       outcome = run.signal.aborted ? 'cancelled' : 'error';
       throw error;

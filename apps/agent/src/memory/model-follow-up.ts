@@ -1,3 +1,4 @@
+import { traceModelCall } from '@quarry/observability';
 import { UNTRUSTED_DATA_RULE, quoteAsData } from '@quarry/llm';
 import type OpenAI from 'openai';
 import { compressHistory } from './compress-history';
@@ -75,7 +76,7 @@ export async function rewriteFollowUpWithModel(
   if (!turns.some((turn) => turn.question.trim() || turn.answer.trim())) return local();
   let content: string;
   try {
-    const completion = await client.chat.completions.create(
+    const completion = await traceModelCall({ operation: 'chat', model, baseUrl: client.baseURL, purpose: 'resolve-follow-up' }, () => client.chat.completions.create(
       {
         model,
         messages: [
@@ -90,7 +91,7 @@ export async function rewriteFollowUpWithModel(
         stream: false,
       },
       { signal },
-    );
+    ));
     content = completion.choices[0]?.message.content ?? '';
   } catch (error) {
     options.onError?.(error);

@@ -1,3 +1,4 @@
+import { inSpan } from '@quarry/observability';
 import { raceAbort } from '@quarry/domain';
 import { z } from 'zod';
 import type { ToolDescription } from '../reasoning/judgements';
@@ -54,7 +55,16 @@ export class ToolRegistry {
     }));
   }
 
-  async call(name: string, rawInput: unknown, context: ToolContext): Promise<ToolCallResult> {
+  /** One tool call in a GenAI `execute_tool` span; its outcome (ok, refused, timeout, error) goes on the span too. */
+  call(name: string, rawInput: unknown, context: ToolContext): Promise<ToolCallResult> {
+    return inSpan(`execute_tool ${name}`, { 'gen_ai.operation.name': 'execute_tool', 'gen_ai.tool.name': name }, async (span) => {
+      const result = await this.run(name, rawInput, context);
+      span.setAttribute('quarry.tool.outcome', result.outcome);
+      return result;
+    });
+  }
+
+  private async run(name: string, rawInput: unknown, context: ToolContext): Promise<ToolCallResult> {
     const started = performance.now();
     const finish = (outcome: ToolOutcome, summary: string, output?: unknown): ToolCallResult => {
       const result = { tool: name, outcome, output, summary, durationMs: performance.now() - started };

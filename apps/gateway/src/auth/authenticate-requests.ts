@@ -1,3 +1,4 @@
+import { setCurrentTenant } from '@quarry/observability';
 import type { FastifyInstance } from 'fastify';
 import { ADMIN_PREFIX } from '../admin/admin-paths';
 import { DOCS_UI_PATH, OPENAPI_JSON_PATH } from '../openapi/route-catalog';
@@ -25,5 +26,7 @@ export function authenticateRequests(fastify: FastifyInstance, authenticator: Re
     if (pattern !== undefined && isPublicRoute(pattern)) return;
     // A browser opening an operators' page is asked for the key (Basic: any user name, the key as password).
     request.auth = await authenticator.authenticate(request, reply, pattern === ADMIN_PREFIX || (pattern?.startsWith(`${ADMIN_PREFIX}/`) ?? false));
+    // From here on every log line of the request names its tenant.
+    setCurrentTenant(request.auth.tenantId);
   });
 }

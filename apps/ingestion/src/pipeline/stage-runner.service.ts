@@ -112,6 +112,8 @@ export class StageRunner implements BeforeApplicationShutdown {
     };
     const watch = this.watch(payload.tenantId, document.id);
     let recorded = false;
+    const timer = this.metrics.ingestionStageDuration.startTimer({ stage: stage.name });
+    let ran = false;
     try {
       await stage.run({
         document,
@@ -120,11 +122,14 @@ export class StageRunner implements BeforeApplicationShutdown {
         reportProgress: (fraction) => this.documents.setProgress(payload.tenantId, document.id, progress.from + fraction * (progress.to - progress.from)),
         commitHistory: () => [{ ...attempt, status: 'completed', finishedAt: new Date() }],
       });
+      ran = true;
+      timer({ outcome: 'completed' });
       if (watch.signal.aborted) throw new DomainError(ErrorCode.Cancelled, 'cancelled while running');
       if (!stage.commitsHistory) await this.attempts.record({ ...attempt, status: 'completed' });
       recorded = true;
       await this.chainNext(stage.name, job);
     } catch (error) {
+      if (!ran) timer({ outcome: 'failed' });
       // A failure to hand over to the next step after this one completed has no attempt of its own.
       await this.handleFailure(stage.name, job, recorded ? undefined : attempt, error);
     } finally {
@@ -143,9 +148,16 @@ export class StageRunner implements BeforeApplicationShutdown {
     let current: AttemptRecord = { ...base, kind: 'parse', startedAt: new Date() };
     const step = async <T>(name: IngestionStage, work: () => Promise<T>): Promise<T> => {
       current = { ...base, kind: name, startedAt: new Date() };
-      const result = await work();
-      finished.push(current);
-      return result;
+      const timer = this.metrics.ingestionStageDuration.startTimer({ stage: name });
+      let outcome = 'failed';
+      try {
+        const result = await work();
+        outcome = 'completed';
+        finished.push(current);
+        return result;
+      } finally {
+        timer({ outcome });
+      }
     };
     const completed = () => finished.map((attempt) => ({ ...attempt, status: 'completed' as const }));
     const watch = this.watch(payload.tenantId, document.id);

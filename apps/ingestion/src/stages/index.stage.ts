@@ -2,7 +2,8 @@ import { Inject, Injectable } from '@nestjs/common';
 import { ErrorCode } from '@quarry/contracts';
 import { DomainError } from '@quarry/domain';
 import { ArtifactRepository, ChunkRepository, type DataSource, EmbeddingVersionChangedError, type FinishedAttempt, bytesToVector } from '@quarry/persistence';
-import { DATA_SOURCE } from '@quarry/service-kit';
+import type { ServiceMetrics } from '@quarry/observability';
+import { DATA_SOURCE, METRICS } from '@quarry/service-kit';
 import type { TextChunk } from '../chunking/document-chunker';
 import { EmbeddingTargetsService } from '../embedding/embedding-targets.service';
 import { type VersionedVectors, matchesTargets, unpackVectors } from '../embedding/versioned-vectors';
@@ -25,6 +26,7 @@ export class IndexStage implements PipelineStage {
     @Inject(DATA_SOURCE) dataSource: DataSource,
     private readonly targets: EmbeddingTargetsService,
     private readonly embed: EmbedStage,
+    @Inject(METRICS) private readonly metrics: ServiceMetrics,
   ) {
     this.artifacts = new ArtifactRepository(dataSource);
     this.chunks = new ChunkRepository(dataSource);
@@ -52,7 +54,7 @@ export class IndexStage implements PipelineStage {
       const targets = await this.targets.targets(attempt > 0);
       if (!matchesTargets(current, targets)) current = await this.embed.produce(chunks, signal, () => Promise.resolve());
       try {
-        return await this.chunks.replaceDocumentChunks(
+        const written = await this.chunks.replaceDocumentChunks(
           payload.tenantId,
           payload.documentId,
           current.model,
@@ -63,6 +65,8 @@ export class IndexStage implements PipelineStage {
             history,
           },
         );
+        if (written) this.metrics.ingestionChunks.inc(chunks.length);
+        return written;
       } catch (error) {
         // The versions switched between reading them and writing: read them again, once more.
         if (!(error instanceof EmbeddingVersionChangedError) || attempt >= 2) throw error;

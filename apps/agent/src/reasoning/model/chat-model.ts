@@ -1,4 +1,5 @@
 import { DEFAULT_LLM_TIMEOUT_MS, type EndpointErrorContext, type OpenAiEndpointOptions, createOpenAiClient, toEndpointError, trimTrailingSlashes } from '@quarry/llm';
+import { type ModelCallDescription, ModelCallSpan, traceModelCall } from '@quarry/observability';
 import type OpenAI from 'openai';
 import type { ModelCallListener } from '../judgements';
 
@@ -47,9 +48,8 @@ export class ChatModel {
     const started = performance.now();
     let completion: OpenAI.ChatCompletion;
     try {
-      completion = await this.client.chat.completions.create(
-        { model: this.model, temperature: this.temperature, ...params, stream: false },
-        { signal: call.signal },
+      completion = await traceModelCall(this.callDescription(call), () =>
+        this.client.chat.completions.create({ model: this.model, temperature: this.temperature, ...params, stream: false }, { signal: call.signal }),
       );
     } catch (error) {
       throw toEndpointError(error, { ...this.errorContext, operation: `${call.purpose} (${this.errorContext.operation})`, elapsedMs: performance.now() - started });
@@ -65,20 +65,31 @@ export class ChatModel {
   async *stream(params: Omit<OpenAI.ChatCompletionCreateParamsStreaming, 'model' | 'stream' | 'stream_options'>, call: ModelCall): AsyncIterable<string> {
     const started = performance.now();
     let usage: OpenAI.CompletionUsage | undefined;
+    const span = new ModelCallSpan(this.callDescription(call));
     try {
-      const chunks = await this.client.chat.completions.create(
-        { model: this.model, temperature: this.temperature, ...params, stream: true, stream_options: { include_usage: true } },
-        { signal: call.signal },
+      const chunks = await span.run(() =>
+        this.client.chat.completions.create(
+          { model: this.model, temperature: this.temperature, ...params, stream: true, stream_options: { include_usage: true } },
+          { signal: call.signal },
+        ),
       );
       for await (const chunk of chunks) {
         if (chunk.usage) usage = chunk.usage;
         const delta = chunk.choices[0]?.delta?.content;
         if (delta) yield delta;
       }
+      span.usage(usage);
     } catch (error) {
+      span.fail(error);
       throw toEndpointError(error, { ...this.errorContext, operation: `${call.purpose} (${this.errorContext.operation})`, elapsedMs: performance.now() - started });
+    } finally {
+      span.end();
     }
     this.report(call, usage, started);
+  }
+
+  private callDescription(call: ModelCall): ModelCallDescription {
+    return { operation: 'chat', model: this.model, baseUrl: this.errorContext.baseUrl, purpose: call.purpose };
   }
 
   private report(call: ModelCall, usage: OpenAI.CompletionUsage | undefined, started: number): void {

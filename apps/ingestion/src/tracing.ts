@@ -1,0 +1,4 @@
+// The first import of main.ts: OpenTelemetry has to hook http, pg and ioredis before they are loaded.
+import { startTracing } from '@quarry/observability';
+
+startTracing('ingestion');
