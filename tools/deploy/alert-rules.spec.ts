@@ -12,6 +12,7 @@ import { ErrorCode, QueueName } from '@quarry/contracts';
 import { SAMPLED_QUEUE_STATES } from '@quarry/transport';
 import { QUARRY_METRICS, defaultMetrics, type MetricType } from './deploy-facts';
 import { REPO_ROOT, listFiles, loadSingleYaml, parseDurationMs, readText, rel, repoPath } from './deploy-test-support';
+import { metricNames } from './promql';
 import { PROMETHEUS_RULE_FILE, RULE_FILE, renderPrometheusRule } from './render-prometheus-rule';
 
 interface Rule {
@@ -101,26 +102,7 @@ function knownSeries(): Map<string, Set<string>> {
 }
 const SERIES = knownSeries();
 
-// ---- PromQL lexing (names only; promtool does the parsing) ------------------------------------
-
-const PROMQL_WORDS = new Set(['by', 'without', 'on', 'ignoring', 'group_left', 'group_right', 'bool', 'and', 'or', 'unless', 'offset', 'inf', 'nan']);
-
-/** Series names referenced by an expression. */
-function metricNames(expr: string): string[] {
-  const stripped = expr
-    .replace(/"(?:[^"\\]|\\.)*"/g, '""')
-    .replace(/\{[^}]*\}/g, ' ')
-    .replace(/\[[^\]]*\]/g, ' ')
-    .replace(/\b(?:by|without|on|ignoring|group_left|group_right)\s*\([^)]*\)/g, ' ');
-  const names: string[] = [];
-  for (const match of stripped.matchAll(/([A-Za-z_:][A-Za-z0-9_:]*)(\s*\()?/g)) {
-    const [, word, call] = match;
-    const previous = stripped[(match.index ?? 0) - 1];
-    if (call || PROMQL_WORDS.has(word) || (previous !== undefined && /[0-9.]/.test(previous))) continue;
-    names.push(word);
-  }
-  return names;
-}
+// ---- PromQL: names from ./promql; promtool does the parsing -------------------------------
 
 /** `name{label="v", ...}` selectors: the series name, and each matcher's label and value. */
 function selectors(expr: string): { name: string; matchers: { label: string; value: string }[] }[] {

@@ -1,8 +1,9 @@
 import { Inject, Module, type OnApplicationBootstrap } from '@nestjs/common';
+import { QueueName } from '@quarry/contracts';
 import { type AnswerGenerator, ContextPacker, OpenAiQueryRewriter, answerGeneratorConfigFromEnv, createAnswerGenerator } from '@quarry/llm';
 import { TieredCache } from '@quarry/cache';
 import type { Logger } from '@quarry/observability';
-import { LOGGER, SERVICE_CONFIG, ServiceCacheModule } from '@quarry/service-kit';
+import { LOGGER, SERVICE_CONFIG, ServiceCacheModule, modelDeepHealth, queueDeepHealth } from '@quarry/service-kit';
 import { agentProviders } from './agent-providers';
 import type { AgentConfig } from './config';
 import { AnswerQuestionJob } from './jobs/answer-question.job';
@@ -20,6 +21,9 @@ import { ANSWER_GENERATOR, CONTEXT_BUDGET, QUERY_EXPANSION } from './tokens';
   controllers: [AnswerQuestionJob, RecordExchangeJob, WarmAnswersJob],
   providers: [
     ...agentProviders,
+    // Deep health: searches go to retrieval; the chat model when LLM_* are set.
+    queueDeepHealth({ consumes: [QueueName.Agent], sendsTo: [QueueName.Retrieval] }),
+    modelDeepHealth(['llm']),
     AnswerService,
     AnswerCacheWarmer,
     AnswerStreamRelay,

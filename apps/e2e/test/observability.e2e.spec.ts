@@ -65,6 +65,8 @@ describe('Operations: traces, metrics and dashboards against the real thing', ()
       redisPrefix: redis.prefix,
       env: {
         OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url,
+        // The receiver reads JSON; the default, http/protobuf, is what collectors usually get.
+        OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json',
         // Spans leave within a fifth of a second instead of the SDK's five.
         OTEL_BSP_SCHEDULE_DELAY: '200',
         // 300 uploads in a few seconds are this test's traffic, not abuse.

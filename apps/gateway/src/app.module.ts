@@ -1,4 +1,6 @@
 import { Module } from '@nestjs/common';
+import { QueueName } from '@quarry/contracts';
+import { queueDeepHealth } from '@quarry/service-kit';
 import { AnalyticsModule } from './analytics/analytics.module';
 import { AuthModule } from './auth/auth.module';
 import { CacheModule } from './cache/cache.module';
@@ -18,6 +20,7 @@ import { TasksModule } from './tasks/tasks.module';
 @Module({
   imports: [AuthModule, CacheModule, ConversationsModule, QueriesModule, QueryModule, OpenAiModule, TasksModule, SystemModule, AnalyticsModule],
   controllers: [DocumentsController, JobsController],
-  providers: [DocumentsService, JobsService, JobProgressHub, StreamQuota],
+  // Deep health: uploads go to ingestion, questions and exchange logs to the agent, tasks and cache warming to the task-scheduler.
+  providers: [DocumentsService, JobsService, JobProgressHub, StreamQuota, queueDeepHealth({ sendsTo: [QueueName.Ingestion, QueueName.Agent, QueueName.Scheduler] })],
 })
 export class GatewayModule {}

@@ -150,11 +150,12 @@ describe('abuse limits on every gateway replica (rate limits, quotas, security h
       const spent = await issueTestKey(a, 'acme', 'read');
       for (let sent = 0; sent <= PER_MINUTE; sent++) await get(a, '/api/documents', spent.headers);
       await expectError(await get(a, '/api/documents', spent.headers), 429, 'RATE_LIMITED');
-      for (const path of ['/health/live', '/health/ready', '/metrics', OPENAPI_JSON_PATH, DOCS_UI_PATH]) {
+      for (const path of ['/health/live', '/health/ready', '/health/deep', '/metrics', OPENAPI_JSON_PATH, DOCS_UI_PATH]) {
         for (let sent = 0; sent <= PER_MINUTE; sent++) {
           // With the spent key's headers too: a public route does not look at them.
           const response = await get(a, path, sent % 2 === 0 ? spent.headers : {});
-          expect({ path, sent, status: response.status }).toEqual({ path, sent, status: 200 });
+          // No agent, ingestion or task-scheduler consumes here: the deep check answers 503, never 429.
+          expect({ path, sent, status: response.status }).toEqual({ path, sent, status: path === '/health/deep' ? 503 : 200 });
           expect(response.headers.get('ratelimit-limit')).toBeNull();
         }
       }

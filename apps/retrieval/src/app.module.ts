@@ -1,10 +1,12 @@
 import { Module } from '@nestjs/common';
+import { QueueName } from '@quarry/contracts';
 import { createEmbedder, embedderConfigFromEnv } from '@quarry/llm';
 import { InMemoryHybridIndex, qdrantSearchIndexFromEnv } from '@quarry/search';
 import { ConfigError } from '@quarry/config';
-import { SERVICE_CONFIG, ServiceCacheModule } from '@quarry/service-kit';
+import { SERVICE_CONFIG, ServiceCacheModule, modelDeepHealth, queueDeepHealth } from '@quarry/service-kit';
 import type { RetrievalConfig } from './config';
 import { SearchChunksJob } from './jobs/search-chunks.job';
+import { retrievalDeepHealth } from './services/index-health';
 import { IndexSynchronizer, type SearchIndexFactory } from './services/index-synchronizer.service';
 import { QueryEmbeddingCache } from './services/query-embedding-cache';
 import { SearchResultCache } from './services/search-result-cache';
@@ -19,6 +21,9 @@ import { QUERY_EMBEDDER, SEARCH_INDEX_FACTORY } from './tokens';
     QueryEmbeddingCache,
     SearchResultCache,
     IndexSynchronizer,
+    queueDeepHealth({ consumes: [QueueName.Retrieval] }),
+    modelDeepHealth(['embeddings']),
+    retrievalDeepHealth,
     {
       provide: SEARCH_INDEX_FACTORY,
       inject: [SERVICE_CONFIG],

@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
-import { ServiceCacheModule } from '@quarry/service-kit';
+import { QueueName } from '@quarry/contracts';
+import { ServiceCacheModule, queueDeepHealth } from '@quarry/service-kit';
 import { CancelTaskJob } from './jobs/cancel-task.job';
 import { DeliverTaskWebhookJob } from './jobs/deliver-task-webhook.job';
 import { PurgeQueryLogJob } from './jobs/purge-query-log.job';
@@ -14,6 +15,7 @@ import { TaskSystem } from './tasks/task-system';
 @Module({
   imports: [ServiceCacheModule.forService('task-scheduler')],
   controllers: [PurgeQueryLogJob, ReconcileDocumentsJob, SubmitTaskJob, CancelTaskJob, RunTaskJob, WarmAnswerCachesJob, DeliverTaskWebhookJob, ReconcileTasksJob],
-  providers: [JobSchedules, TaskSystem],
+  // Deep health: re-driven and re-embedded documents go to ingestion, cache warming to the agent, evaluation searches to retrieval.
+  providers: [JobSchedules, TaskSystem, queueDeepHealth({ consumes: [QueueName.Scheduler, QueueName.Tasks], sendsTo: [QueueName.Ingestion, QueueName.Agent, QueueName.Retrieval] })],
 })
 export class TaskSchedulerModule {}

@@ -300,8 +300,13 @@ export const schedulerEnv = z.object({
 export const otelEnv = z.object({
   OTEL_EXPORTER_OTLP_ENDPOINT: optionalString,
   OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: optionalString,
+  /** http/protobuf (the SDK's default), http/json or grpc. */
+  OTEL_EXPORTER_OTLP_PROTOCOL: optionalString,
   OTEL_SERVICE_NAME: optionalString,
   OTEL_SDK_DISABLED: optionalString,
+  /** E.g. parentbased_traceidratio with OTEL_TRACES_SAMPLER_ARG=0.1: one trace in ten (the SDK's default keeps all). */
+  OTEL_TRACES_SAMPLER: optionalString,
+  OTEL_TRACES_SAMPLER_ARG: optionalString,
 });
 
 /** What every service reads: runtime, Postgres, Redis, queue worker and tracing settings. */

@@ -1,5 +1,6 @@
 export * from './correlation.interceptor';
 export * from './dependency-check';
+export * from './health';
 export * from './main-runner';
 export * from './readiness';
 export * from './run-service';

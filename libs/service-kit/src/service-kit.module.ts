@@ -1,5 +1,6 @@
 import { type DynamicModule, Global, Module } from '@nestjs/common';
 import type { BullMqServer } from '@quarry/transport';
+import { DeepHealthController, deepHealthProviders } from './health';
 import { BULLMQ_SERVER, OpsController } from './ops.controller';
 import type { ServiceKit } from './service-kit';
 import { DATA_SOURCE, JOB_CLIENT, LOGGER, METRICS, READINESS, SERVICE_CONFIG } from './tokens';
@@ -17,10 +18,11 @@ export class ServiceKitModule {
       { provide: JOB_CLIENT, useValue: kit.jobs },
       { provide: READINESS, useValue: kit.readiness },
       { provide: BULLMQ_SERVER, useValue: server },
+      ...deepHealthProviders(kit),
     ];
     return {
       module: ServiceKitModule,
-      controllers: [OpsController],
+      controllers: [OpsController, DeepHealthController],
       providers,
       exports: providers.map((provider) => provider.provide),
     };

@@ -2,6 +2,7 @@ import type { ServiceMetrics, Logger } from '@quarry/observability';
 import type { DataSource } from '@quarry/persistence';
 import type { BullMqClient, JobClient } from '@quarry/transport';
 import type Redis from 'ioredis';
+import type { DeepHealth } from './health/deep-health';
 import type { Readiness } from './readiness';
 import type { ResourceControlConfig } from './resources/resource-control';
 
@@ -31,4 +32,6 @@ export interface ServiceKit<C extends BaseServiceConfig = BaseServiceConfig> {
   bullClient: BullMqClient;
   readiness: Readiness;
   redis: Redis;
+  /** GET /health/deep's checks; set by ServiceKitModule.forRoot, apps add theirs through DEEP_HEALTH. */
+  deepHealth?: DeepHealth;
 }

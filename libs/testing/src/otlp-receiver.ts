@@ -52,6 +52,11 @@ export class OtlpReceiver {
     let receiver: OtlpReceiver | undefined;
     const server = createServer((request, response) => {
       void readBody(request).then((body) => {
+        // JSON only: a service left on the default protobuf encoding is told so, not misread.
+        if (!String(request.headers['content-type']).startsWith('application/json')) {
+          response.writeHead(415).end('this receiver takes OTLP/HTTP JSON (OTEL_EXPORTER_OTLP_PROTOCOL=http/json)');
+          return;
+        }
         if (request.method === 'POST' && request.url === '/v1/traces' && receiver) receiver.accept(JSON.parse(body) as OtlpExport);
         response.writeHead(200, { 'content-type': 'application/json' }).end('{}');
       });

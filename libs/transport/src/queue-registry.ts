@@ -1,4 +1,5 @@
 import type { QueueName } from '@quarry/contracts';
+import { outsideAnyTrace } from '@quarry/observability';
 import { Queue, QueueEvents, type Telemetry } from 'bullmq';
 import IORedis, { type Redis } from 'ioredis';
 import { type RedisTarget, redisOptionsFromUrl } from './redis-connection';
@@ -40,7 +41,8 @@ export class QueueRegistry {
   queueEvents(name: QueueName): Promise<QueueEvents> {
     let events = this.events.get(name);
     if (!events) {
-      const opening = this.openQueueEvents(name);
+      // The reader lives as long as the process: it belongs to no request's trace.
+      const opening = outsideAnyTrace(() => this.openQueueEvents(name));
       events = opening;
       this.events.set(name, opening);
       opening.then(

@@ -5,7 +5,7 @@ import { ErrorBody } from '../http/error.schemas';
 import { JobStreamError, JobView } from '../jobs/jobs.schemas';
 import { QueryReply } from '../query/query.schemas';
 import { QueryTraceView } from '../queries/queries.schemas';
-import { LiveReply, ReadinessReport } from './ops.schemas';
+import { DeepHealthReport, LiveReply, ReadinessReport } from './ops.schemas';
 
 /** The response shapes listed once under components.schemas (by these names) and referenced by the routes. */
 export const COMPONENT_SCHEMAS = {
@@ -24,6 +24,7 @@ export const COMPONENT_SCHEMAS = {
   ErrorBody,
   LiveReply,
   ReadinessReport,
+  DeepHealthReport,
 } as const;
 
 /** A zod registry of the component schemas: z.toJSONSchema turns it into components whose nested members are `$ref`s. */

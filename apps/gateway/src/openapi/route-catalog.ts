@@ -21,7 +21,7 @@ import { QueryId, QueryTraceView, ReportQuery } from '../queries/queries.schemas
 import { QUERY_STREAM_EVENTS, QueryBody, QueryReply } from '../query/query.schemas';
 import { OpenAiController } from '../openai/openai.controller';
 import { CHAT_STREAM_EVENTS, ChatCompletion, ChatCompletionBody, ModelList, OpenAiErrorBody } from '../openai/openai.schemas';
-import { LiveReply, ReadinessReport } from './ops.schemas';
+import { DeepHealthReport, LiveReply, ReadinessReport } from './ops.schemas';
 import type { RouteDoc } from './route-doc';
 import { ConversationsController } from '../conversations/conversations.controller';
 import { ConversationDetail, ConversationId, ConversationPage, ListConversationsQuery } from '../conversations/conversations.schemas';
@@ -436,6 +436,22 @@ export function routeCatalog(limits: CatalogLimits): RouteDoc[] {
       responses: {
         200: { description: 'Ready.', json: ReadinessReport },
         503: { description: 'Not ready: a dependency is down or the process is shutting down.', json: ReadinessReport },
+      },
+      errors: [],
+    },
+    {
+      method: 'GET',
+      path: '/health/deep',
+      access: 'public',
+      operationId: 'deepHealth',
+      tag: 'operations',
+      summary: 'Deep health',
+      description:
+        "Every dependency the service needs to do its work: Postgres, Redis and its maxmemory-policy (noeviction), a consumer on each queue it sends to, its own queue workers, and where they apply the index, Qdrant and the model endpoints. " +
+        'For operators and diagnosis, not for probes (a consumer down elsewhere fails it here too). Outside /api and without a key, on every service.',
+      responses: {
+        200: { description: 'Every check passed.', json: DeepHealthReport },
+        503: { description: 'At least one check failed; its entry says why.', json: DeepHealthReport },
       },
       errors: [],
     },

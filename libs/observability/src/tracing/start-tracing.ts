@@ -1,4 +1,4 @@
-import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
+import { ROOT_CONTEXT, context } from '@opentelemetry/api';
 import { HttpInstrumentation } from '@opentelemetry/instrumentation-http';
 import { IORedisInstrumentation } from '@opentelemetry/instrumentation-ioredis';
 import { PgInstrumentation } from '@opentelemetry/instrumentation-pg';
@@ -20,7 +20,7 @@ export function tracingConfigured(env: NodeJS.ProcessEnv = process.env): boolean
 /**
  * Starts OpenTelemetry tracing for one service process when an OTLP endpoint is configured:
  * spans for incoming and outgoing HTTP, Postgres and Redis calls (only inside a traced request or
- * job, so BullMQ's idle polling is not traced), exported as OTLP/HTTP JSON. Runs from the first
+ * job, so BullMQ's idle polling is not traced), exported over OTLP. Runs from the first
  * import of each service's main.ts, before the modules it instruments are loaded. Returns whether
  * tracing is on.
  */
@@ -32,10 +32,12 @@ export function startTracing(service: string, env: NodeJS.ProcessEnv = process.e
   env.OTEL_LOGS_EXPORTER ??= 'none';
   sdk = new NodeSDK({
     serviceName: env.OTEL_SERVICE_NAME?.trim() || `quarry-${service}`,
-    traceExporter: new OTLPTraceExporter(),
+    // No exporter given: the SDK builds the OTLP one the standard variables ask for
+    // (OTEL_EXPORTER_OTLP_PROTOCOL: http/protobuf by default, http/json, grpc).
     instrumentations: [
       new HttpInstrumentation({ ignoreIncomingRequestHook: (request) => UNTRACED_PATHS.test(request.url ?? '') }),
-      new PgInstrumentation({ requireParentSpan: true }),
+      // A pool checkout is not a query: its spans doubled Postgres' share of every trace.
+      new PgInstrumentation({ requireParentSpan: true, ignoreConnectSpans: true }),
       new IORedisInstrumentation({ requireParentSpan: true }),
     ],
   });
@@ -57,4 +59,13 @@ export async function stopTracing(): Promise<void> {
  */
 export function queueTelemetry(): Telemetry | undefined {
   return sdk ? new BullMQOtel('quarry') : undefined;
+}
+
+/**
+ * Runs `start` outside any trace: for long-lived loops (a queue's event reader) that a request
+ * happens to open lazily, which would otherwise make every later command of the loop a child of
+ * that one request's span.
+ */
+export function outsideAnyTrace<T>(start: () => T): T {
+  return context.with(ROOT_CONTEXT, start);
 }
