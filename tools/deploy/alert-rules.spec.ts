@@ -202,6 +202,12 @@ describe('alert rules: expressions use what the services expose', () => {
     expect(DECLARED.get('quarry_cache_requests_total')).toEqual({ type: 'counter', labels: ['kind', 'tier', 'outcome'] });
   });
 
+  it('no metric in the code has a label named job or instance (Prometheus would rename it exported_*)', () => {
+    const clashing = [...DECLARED].filter(([, { labels }]) => labels.some((label) => label === 'job' || label === 'instance')).map(([name]) => name);
+    expect(clashing).toEqual([]);
+    expect(DECLARED.size).toBeGreaterThan(40);
+  });
+
   it.each(rules.map((r) => [r.alert ?? r.record, r.expr] as const))('%s: series names exist', (_name, expr) => {
     const names = metricNames(expr);
     expect(names.length).toBeGreaterThan(0);

@@ -4,7 +4,7 @@
 // resource with the groups inline.) tools/deploy/alert-rules.spec.ts fails when the committed file
 // differs from this output. After changing the rules:
 //
-//   npm run build && node dist/tools/deploy/render-prometheus-rule.js
+//   npm run deploy:rules
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { parse, stringify } from 'yaml';
@@ -23,7 +23,7 @@ export const PROMETHEUS_RULE_FILE = path.join(ROOT, 'k8s', 'components', 'monito
 
 const HEADER = `# GENERATED from deploy/prometheus/rules/quarry-alerts.yml by tools/deploy/render-prometheus-rule.ts.
 # Do not edit: change the rule file (comments and reasons live there), then run
-#   npm run build && node dist/tools/deploy/render-prometheus-rule.js
+#   npm run deploy:rules
 # Prometheus picks this up only if its ruleSelector matches these labels (kube-prometheus-stack:
 # release: <release name>); add the label in your overlay, see k8s/README.md.
 `;

@@ -1,6 +1,6 @@
 import { Writable } from 'node:stream';
 import winston from 'winston';
-import { currentCorrelationId, runWithCorrelationId } from './correlation';
+import { currentCorrelationId, runWithContext, runWithCorrelationId, setCurrentTenant } from './correlation';
 import { createLogger, redactSecrets } from './logger';
 import { ServiceMetrics } from './metrics';
 
@@ -41,6 +41,22 @@ describe('logger', () => {
     expect(redactSecrets({ nested: [{ password: 'p' }] })).toEqual({ nested: [{ password: '[redacted]' }] });
   });
 
+  it('names the tenant on every line once the context knows it', () => {
+    const logger = createLogger({ service: 'gateway', level: 'info' });
+    const lines = captureLines(logger);
+    runWithContext({ correlationId: 'c-7' }, () => {
+      logger.info('before authentication');
+      setCurrentTenant('acme');
+      logger.info('after authentication');
+    });
+    runWithContext({ correlationId: 'c-8', tenantId: 'job-tenant' }, () => logger.info('a job'));
+    const [before, after, job] = lines.map((line) => JSON.parse(line) as Record<string, unknown>);
+    expect(before).toMatchObject({ correlationId: 'c-7' });
+    expect(before.tenantId).toBeUndefined();
+    expect(after).toMatchObject({ correlationId: 'c-7', tenantId: 'acme' });
+    expect(job).toMatchObject({ correlationId: 'c-8', tenantId: 'job-tenant' });
+  });
+
   it('keeps the correlation id across awaits', async () => {
     await runWithCorrelationId('c-1', async () => {
       await new Promise((resolve) => setImmediate(resolve));
@@ -57,5 +73,25 @@ describe('ServiceMetrics', () => {
     expect(contentType).toContain('text/plain');
     expect(body).toContain('quarry_jobs_total{queue="retrieval",job_name="retrieval.search",outcome="completed",service="retrieval"} 1');
     expect(body).toContain('process_resident_memory_bytes');
+  });
+
+  it('samples before each render, and a sampler that never answers does not hold the scrape', async () => {
+    const metrics = new ServiceMetrics('gateway');
+    metrics.beforeRender(() => {
+      metrics.serviceReady.set(1);
+      return Promise.resolve();
+    });
+    metrics.beforeRender(() => new Promise<void>(() => undefined));
+    const started = Date.now();
+    const { body } = await metrics.render();
+    expect(Date.now() - started).toBeLessThan(5000);
+    expect(body).toContain('quarry_service_ready{service="gateway"} 1');
+  });
+
+  it('starts labelled counters it knows the labels of at zero', async () => {
+    const { body } = await new ServiceMetrics('ingestion').render();
+    expect(body).toContain('quarry_documents_total{outcome="indexed",service="ingestion"} 0');
+    expect(body).toContain('quarry_documents_total{outcome="failed",service="ingestion"} 0');
+    expect(body).toContain('quarry_ingestion_chunks_total{service="ingestion"} 0');
   });
 });

@@ -1,3 +1,4 @@
+import { traceIdsOf } from '@quarry/observability';
 import type { FastifyInstance } from 'fastify';
 import type { BaseServiceConfig, ServiceKit } from './service-kit';
 
@@ -36,6 +37,7 @@ export function recordHttpMetrics(fastify: FastifyInstance, kit: ServiceKit<Base
         durationMs: Math.round(reply.elapsedTime),
         correlationId: context?.correlationId,
         ...(context?.tenantId ? { tenantId: context.tenantId } : {}),
+        ...traceIdsOf(request.serverSpan),
       });
     }
     done();

@@ -1,5 +1,5 @@
-import { trace } from '@opentelemetry/api';
-import { type RequestContext, newCorrelationId, runWithContext } from '@quarry/observability';
+import type { Span } from '@opentelemetry/api';
+import { type RequestContext, endServerSpan, inServerSpan, newCorrelationId, runWithContext, startServerSpan } from '@quarry/observability';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 
 export const CORRELATION_HEADER = 'x-correlation-id';
@@ -8,6 +8,8 @@ declare module 'fastify' {
   interface FastifyRequest {
     /** The request's correlation id and (once authenticated) tenant: the same object its log lines read. */
     requestContext?: RequestContext;
+    /** The request's trace span, with tracing on. */
+    serverSpan?: Span;
   }
 }
 
@@ -19,20 +21,22 @@ export function correlationIdFor(request: FastifyRequest): string {
 
 /**
  * Runs every request, from its first hook on, inside its own context: the authentication hook,
- * guards, handlers, error filters and the access-log line all see one correlation id, and the
- * tenant once authentication has set it (setCurrentTenant). Registered before any other hook.
+ * guards, handlers, error filters and the access-log line all see one correlation id, the tenant
+ * once authentication has set it (setCurrentTenant), and with tracing on the request's span.
+ * Registered before any other hook.
  */
 export function runRequestsInContext(fastify: FastifyInstance): void {
   fastify.addHook('onRequest', (request, _reply, done) => {
     const context: RequestContext = { correlationId: correlationIdFor(request) };
     request.requestContext = context;
-    // The HTTP server span knows the method only; the route pattern and the id a client quotes find it.
-    const span = trace.getActiveSpan();
-    if (span && request.routeOptions.url) {
-      span.updateName(`${request.method} ${request.routeOptions.url}`);
-      span.setAttribute('http.route', request.routeOptions.url);
-    }
-    span?.setAttribute('quarry.correlation_id', context.correlationId);
-    runWithContext(context, done);
+    const route = request.routeOptions.url;
+    // Probes and scrapes come every few seconds and say nothing about a request: not traced.
+    const traced = !route?.startsWith('/health') && route !== '/metrics';
+    request.serverSpan = traced ? startServerSpan({ method: request.method, route, headers: request.headers, correlationId: context.correlationId }) : undefined;
+    runWithContext(context, () => inServerSpan(request.serverSpan, done));
+  });
+  fastify.addHook('onResponse', (request, reply, done) => {
+    endServerSpan(request.serverSpan, reply.statusCode);
+    done();
   });
 }

@@ -3,7 +3,7 @@ import { NestFactory } from '@nestjs/core';
 import type { MicroserviceOptions } from '@nestjs/microservices';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { QueueName } from '@quarry/contracts';
-import { type Logger, NestWinstonLogger, ServiceMetrics, createLogger, queueTelemetry, stopTracing } from '@quarry/observability';
+import { type Logger, NestWinstonLogger, ServiceMetrics, createLogger, stopTracing } from '@quarry/observability';
 import { endpointsFromUrls } from '@quarry/domain';
 import { SystemAlertRepository, createDataSource, runMigrationsExclusively } from '@quarry/persistence';
 import { BullMqClient, BullMqServer, JobClient, PassThroughRpcExceptionFilter, type QueueRegistry, QueueDepthSampler } from '@quarry/transport';
@@ -79,9 +79,7 @@ export async function runService<C extends BaseServiceConfig>(definition: Servic
   const redis = new Redis(config.REDIS_URL, { maxRetriesPerRequest: 1, enableOfflineQueue: false });
   redis.on('error', () => undefined);
   const target = { url: config.REDIS_URL, prefix: config.REDIS_PREFIX };
-  // Present only with tracing on (startTracing ran first in main.ts).
-  const telemetry = queueTelemetry();
-  const bullClient = new BullMqClient({ ...target, requestTimeoutMs: config.REQUEST_TIMEOUT_MS, metrics, telemetry });
+  const bullClient = new BullMqClient({ ...target, requestTimeoutMs: config.REQUEST_TIMEOUT_MS, metrics });
   const kit: ServiceKit<C> = {
     name,
     config,
@@ -106,7 +104,6 @@ export async function runService<C extends BaseServiceConfig>(definition: Servic
           logger,
           metrics,
           endpoints: endpointsFromUrls({ databaseUrl: config.DATABASE_URL, redisUrl: config.REDIS_URL }),
-          telemetry,
         })
       : null;
 

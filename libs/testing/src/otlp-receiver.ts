@@ -43,26 +43,32 @@ const attributesOf = (list: Array<{ key: string; value: OtlpValue }> = []) => Ob
 export class OtlpReceiver {
   readonly spans: ReceivedSpan[] = [];
 
-  private constructor(
-    private readonly server: Server,
-    readonly url: string,
-  ) {}
+  private readonly server: Server;
+  private address = '';
 
-  static async start(): Promise<OtlpReceiver> {
-    let receiver: OtlpReceiver | undefined;
-    const server = createServer((request, response) => {
+  private constructor() {
+    this.server = createServer((request, response) => {
       void readBody(request).then((body) => {
         // JSON only: a service left on the default protobuf encoding is told so, not misread.
         if (!String(request.headers['content-type']).startsWith('application/json')) {
           response.writeHead(415).end('this receiver takes OTLP/HTTP JSON (OTEL_EXPORTER_OTLP_PROTOCOL=http/json)');
           return;
         }
-        if (request.method === 'POST' && request.url === '/v1/traces' && receiver) receiver.accept(JSON.parse(body) as OtlpExport);
+        if (request.method === 'POST' && request.url === '/v1/traces') this.accept(JSON.parse(body) as OtlpExport);
         response.writeHead(200, { 'content-type': 'application/json' }).end('{}');
       });
     });
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    receiver = new OtlpReceiver(server, `http://127.0.0.1:${(server.address() as AddressInfo).port}`);
+  }
+
+  /** Where OTEL_EXPORTER_OTLP_ENDPOINT points. */
+  get url(): string {
+    return this.address;
+  }
+
+  static async start(): Promise<OtlpReceiver> {
+    const receiver = new OtlpReceiver();
+    await new Promise<void>((resolve) => receiver.server.listen(0, '127.0.0.1', resolve));
+    receiver.address = `http://127.0.0.1:${(receiver.server.address() as AddressInfo).port}`;
     return receiver;
   }
 

@@ -2,8 +2,8 @@ import type { ReadPacket, WritePacket } from '@nestjs/microservices';
 import { ClientProxy } from '@nestjs/microservices';
 import { type AnyJobContract, type BatchReplyItem, ErrorCode, QueueName, type RequestContract, batchJobFor, contractFor } from '@quarry/contracts';
 import { DomainError, isDomainError, outageError, outageOf } from '@quarry/domain';
-import { type ServiceMetrics, currentCorrelationId } from '@quarry/observability';
-import type { Job, Telemetry } from 'bullmq';
+import { type ServiceMetrics, currentCorrelationId, sendTraced } from '@quarry/observability';
+import type { Job } from 'bullmq';
 import type { z } from 'zod';
 import { BullMqRecord } from './bullmq.record';
 import { ConsumerPresence } from './consumer-presence';
@@ -21,8 +21,6 @@ export interface BullMqClientOptions extends RedisTarget {
   metrics?: ServiceMetrics;
   /** Most requests per batch job (capped by the batch contract); smaller batches come back sooner. */
   maxBatchSize?: number;
-  /** BullMQ's OpenTelemetry hook (see QueueRegistry); absent with tracing off. */
-  telemetry?: Telemetry;
 }
 
 /** The states a BullMQ job can be in; `prioritized` holds waiting jobs that carry a priority (BullMQ 5 counts them apart from `waiting`). */
@@ -117,13 +115,16 @@ export class BullMqClient extends ClientProxy {
     const contract = this.contract(name, 'event');
     const record = packet.data instanceof BullMqRecord ? (packet.data as BullMqRecord) : new BullMqRecord(packet.data);
     const data = this.withCorrelation(validatePayload(contract, name, record.data));
-    const job = await brokerCall(() =>
-      this.queues.queue(contract.queue).add(name, data, {
-        ...contract.options,
-        jobId: record.options.jobId,
-        delay: record.options.delayMs,
-        priority: record.options.priority ?? contract.options.priority,
-      }),
+    const job = await sendTraced({ queue: contract.queue, jobName: name }, (telemetry) =>
+      brokerCall(() =>
+        this.queues.queue(contract.queue).add(name, data, {
+          ...contract.options,
+          jobId: record.options.jobId,
+          delay: record.options.delayMs,
+          priority: record.options.priority ?? contract.options.priority,
+          telemetry,
+        }),
+      ),
     );
     return { jobId: job.id } as T;
   }
@@ -131,12 +132,15 @@ export class BullMqClient extends ClientProxy {
   /** Adds many fire-and-forget jobs of one name in one round trip (bulk uploads). */
   async emitMany(name: string, records: BullMqRecord[]): Promise<Array<{ jobId: string }>> {
     const contract = this.contract(name, 'event');
-    const jobs = records.map((record) => ({
-      name,
-      data: this.withCorrelation(validatePayload(contract, name, record.data)),
-      opts: { ...contract.options, jobId: record.options.jobId, delay: record.options.delayMs, priority: record.options.priority ?? contract.options.priority },
-    }));
-    const added = await brokerCall(() => this.queues.queue(contract.queue).addBulk(jobs));
+    const data = records.map((record) => this.withCorrelation(validatePayload(contract, name, record.data)));
+    const added = await sendTraced({ queue: contract.queue, jobName: name }, (telemetry) => {
+      const jobs = records.map((record, index) => ({
+        name,
+        data: data[index],
+        opts: { ...contract.options, jobId: record.options.jobId, delay: record.options.delayMs, priority: record.options.priority ?? contract.options.priority, telemetry },
+      }));
+      return brokerCall(() => this.queues.queue(contract.queue).addBulk(jobs));
+    });
     return added.map((job) => ({ jobId: job.id as string }));
   }
 
@@ -158,7 +162,9 @@ export class BullMqClient extends ClientProxy {
     // Listening starts before the job exists, so its completion cannot be read before anyone listens.
     const events = this.queues.readyQueueEvents(contract.queue) ?? (await brokerCall(() => this.queues.queueEvents(contract.queue)));
     this.replies.listen(contract.queue, events);
-    const job = await brokerCall(() => this.queues.queue(contract.queue).add(name, data, contract.options));
+    const job = await sendTraced({ queue: contract.queue, jobName: name }, (telemetry) =>
+      brokerCall(() => this.queues.queue(contract.queue).add(name, data, { ...contract.options, telemetry })),
+    );
     const result = await this.awaitResult(job, contract);
     return validateAgainst(contract.reply, result, `reply of job "${name}"`);
   }

@@ -2,8 +2,8 @@ import type { CustomTransportStrategy, MessageHandler } from '@nestjs/microservi
 import { Server } from '@nestjs/microservices';
 import { type AnyJobContract, ErrorCode, type JobName, type QueueName, contractFor, formatFailureReason, jobNamesOnQueue, parseFailureReason } from '@quarry/contracts';
 import { type DependencyEndpoints, DomainError } from '@quarry/domain';
-import { type Logger, type ServiceMetrics, runWithContext, tenantIdIn } from '@quarry/observability';
-import { type Job, type Telemetry, UnrecoverableError, Worker } from 'bullmq';
+import { type Logger, type ServiceMetrics, processTraced, runWithContext, tenantIdIn } from '@quarry/observability';
+import { type Job, UnrecoverableError, Worker } from 'bullmq';
 import { lastValueFrom } from 'rxjs';
 import { BullMqContext } from './bullmq.context';
 import { toBatchItemError, toJobError } from './job-errors';
@@ -22,8 +22,6 @@ export interface BullMqServerOptions extends RedisTarget {
   metrics?: ServiceMetrics;
   /** Where Postgres and Redis listen, so a handler's connection error says which one is down. */
   endpoints?: DependencyEndpoints;
-  /** BullMQ's OpenTelemetry hook: each job runs in a span continuing the trace of whoever added it. */
-  telemetry?: Telemetry;
 }
 
 /**
@@ -112,7 +110,6 @@ export class BullMqServer extends Server implements CustomTransportStrategy {
       connection: redisOptionsFromUrl(this.options.url),
       prefix: this.options.prefix,
       concurrency: this.options.concurrency,
-      telemetry: this.options.telemetry,
       ...(this.options.lockMs ? { lockDuration: this.options.lockMs, stalledInterval: this.options.lockMs } : {}),
     });
     worker.on('error', (error) => this.options.logger.error('worker error', { queue, error: error.message }));
@@ -132,7 +129,9 @@ export class BullMqServer extends Server implements CustomTransportStrategy {
       this.options.metrics?.jobFailures.inc({ queue, reason_code: ErrorCode.UnknownJob });
       throw new UnrecoverableError(formatFailureReason(ErrorCode.UnknownJob, `no handler for job "${job.name}" on queue "${queue}"`));
     }
-    return runWithContext(this.contextOf(job), () => this.run(queue, job, contract, handler));
+    // In a span continuing the trace of whoever added the job (its options carry the context).
+    const traced = { queue, jobName: job.name, id: job.id, attempt: job.attemptsMade + 1, options: job.opts };
+    return processTraced(traced, () => runWithContext(this.contextOf(job), () => this.run(queue, job, contract, handler)));
   }
 
   private async run(queue: QueueName, job: Job, contract: AnyJobContract, handler: MessageHandler): Promise<unknown> {

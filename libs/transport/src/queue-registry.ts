@@ -1,6 +1,6 @@
 import type { QueueName } from '@quarry/contracts';
 import { outsideAnyTrace } from '@quarry/observability';
-import { Queue, QueueEvents, type Telemetry } from 'bullmq';
+import { Queue, QueueEvents } from 'bullmq';
 import IORedis, { type Redis } from 'ioredis';
 import { type RedisTarget, redisOptionsFromUrl } from './redis-connection';
 
@@ -19,7 +19,7 @@ export class QueueRegistry {
   private readonly ready = new Map<QueueName, QueueEvents>();
   private readonly producer: Redis;
 
-  constructor(private readonly target: RedisTarget & { telemetry?: Telemetry }) {
+  constructor(private readonly target: RedisTarget) {
     this.producer = new IORedis(redisOptionsFromUrl(target.url, 'producer'));
     // A Redis outage is reported by the calls that fail; the connection itself reconnects.
     this.producer.on('error', () => undefined);
@@ -28,8 +28,7 @@ export class QueueRegistry {
   queue(name: QueueName): Queue {
     let queue = this.queues.get(name);
     if (!queue) {
-      // With telemetry, each added job carries its producer's trace context (in its options) to the worker.
-      queue = new Queue(name, { connection: this.producer, prefix: this.target.prefix, telemetry: this.target.telemetry });
+      queue = new Queue(name, { connection: this.producer, prefix: this.target.prefix });
       // A Redis outage is reported by the calls that fail; the handle itself reconnects.
       queue.on('error', () => undefined);
       this.queues.set(name, queue);

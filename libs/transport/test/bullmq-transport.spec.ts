@@ -4,7 +4,7 @@ import { Ctx, EventPattern, MessagePattern, type MicroserviceOptions, Payload } 
 import type { INestMicroservice } from '@nestjs/common';
 import { ErrorCode, JobName, type PayloadOf, QueueName, type ReplyOf } from '@quarry/contracts';
 import { DomainError } from '@quarry/domain';
-import { createLogger, currentCorrelationId, runWithCorrelationId } from '@quarry/observability';
+import { ServiceMetrics, createLogger, currentCorrelationId, runWithCorrelationId } from '@quarry/observability';
 import { createTestRedisPrefix, waitFor, type TestRedisPrefix } from '@quarry/testing';
 import { Queue, QueueEvents } from 'bullmq';
 import { BullMqClient, BullMqContext, BullMqServer, JobClient, PassThroughRpcExceptionFilter, redisOptionsFromUrl } from '../src';
@@ -53,9 +53,9 @@ class IncompleteHandlers {
 @Module({ controllers: [IncompleteHandlers] })
 class IncompleteModule {}
 
-async function startResponder(redis: TestRedisPrefix, module: unknown, queues: QueueName[] = [QueueName.Retrieval]): Promise<INestMicroservice> {
+async function startResponder(redis: TestRedisPrefix, module: unknown, queues: QueueName[] = [QueueName.Retrieval], metrics?: ServiceMetrics): Promise<INestMicroservice> {
   const app = await NestFactory.createMicroservice<MicroserviceOptions>(module as never, {
-    strategy: new BullMqServer({ url: redis.url, prefix: redis.prefix, queues, concurrency: 4, shutdownTimeoutMs: 2000, logger }),
+    strategy: new BullMqServer({ url: redis.url, prefix: redis.prefix, queues, concurrency: 4, shutdownTimeoutMs: 2000, logger, metrics }),
     logger: false,
   });
   app.useGlobalFilters(new PassThroughRpcExceptionFilter());
@@ -110,6 +110,22 @@ describe('BullMQ transport against a real Redis', () => {
       code: ErrorCode.Internal,
       message: 'boom',
     });
+  });
+
+  it('counts failures by reason code, every code of its queues at zero from the start', async () => {
+    const metrics = new ServiceMetrics('retrieval');
+    responder = await startResponder(redis, FakeRetrievalModule, [QueueName.Retrieval], metrics);
+    const failures = async () => new Map((await metrics.jobFailures.get()).values.map((value) => [`${value.labels.queue}/${value.labels.reason_code}`, value.value]));
+    const before = await failures();
+    expect(before.size).toBe(Object.values(ErrorCode).length);
+    expect([...before.values()].every((value) => value === 0)).toBe(true);
+    expect((await metrics.jobsTotal.get()).values).toContainEqual(expect.objectContaining({ labels: { queue: 'retrieval', job_name: JobName.SearchChunks, outcome: 'failed' }, value: 0 }));
+    await expect(jobs.request(JobName.SearchChunks, { tenantId: 't1', query: 'missing' })).rejects.toMatchObject({ code: ErrorCode.NotFound });
+    await expect(jobs.request(JobName.SearchChunks, { tenantId: 't1', query: 'crash' })).rejects.toMatchObject({ code: ErrorCode.Internal });
+    const after = await failures();
+    expect(after.get(`retrieval/${ErrorCode.NotFound}`)).toBe(1);
+    expect(after.get(`retrieval/${ErrorCode.Internal}`)).toBe(1);
+    expect(after.get(`retrieval/${ErrorCode.Timeout}`)).toBe(0);
   });
 
   it('rejects an invalid payload before it leaves the producer', async () => {

@@ -1,13 +1,7 @@
 import { ROOT_CONTEXT, context } from '@opentelemetry/api';
-import { HttpInstrumentation } from '@opentelemetry/instrumentation-http';
 import { IORedisInstrumentation } from '@opentelemetry/instrumentation-ioredis';
 import { PgInstrumentation } from '@opentelemetry/instrumentation-pg';
 import { NodeSDK } from '@opentelemetry/sdk-node';
-import type { Telemetry } from 'bullmq';
-import { BullMQOtel } from 'bullmq-otel';
-
-/** Probes and scrapes arrive every few seconds and say nothing about a request: they are not traced. */
-const UNTRACED_PATHS = /^\/(health|metrics)(\/|\?|$)/;
 
 let sdk: NodeSDK | undefined;
 
@@ -19,8 +13,9 @@ export function tracingConfigured(env: NodeJS.ProcessEnv = process.env): boolean
 
 /**
  * Starts OpenTelemetry tracing for one service process when an OTLP endpoint is configured:
- * spans for incoming and outgoing HTTP, Postgres and Redis calls (only inside a traced request or
- * job, so BullMQ's idle polling is not traced), exported over OTLP. Runs from the first
+ * spans for Postgres and Redis calls (only inside a traced request or job, so BullMQ's idle polling
+ * is not traced), exported over OTLP; HTTP requests, jobs, agent steps and model calls get their
+ * spans from Quarry's own code (server-span, job-propagation, spans). Runs from the first
  * import of each service's main.ts, before the modules it instruments are loaded. Returns whether
  * tracing is on.
  */
@@ -35,10 +30,11 @@ export function startTracing(service: string, env: NodeJS.ProcessEnv = process.e
     // No exporter given: the SDK builds the OTLP one the standard variables ask for
     // (OTEL_EXPORTER_OTLP_PROTOCOL: http/protobuf by default, http/json, grpc).
     instrumentations: [
-      new HttpInstrumentation({ ignoreIncomingRequestHook: (request) => UNTRACED_PATHS.test(request.url ?? '') }),
       // A pool checkout is not a query: its spans doubled Postgres' share of every trace.
       new PgInstrumentation({ requireParentSpan: true, ignoreConnectSpans: true }),
-      new IORedisInstrumentation({ requireParentSpan: true }),
+      // The command name only: the default statement carries every argument of an EVALSHA — BullMQ's
+      // job payloads and the cache's values, i.e. tenants' data — into the traces (and cost the most).
+      new IORedisInstrumentation({ requireParentSpan: true, dbStatementSerializer: (command) => command }),
     ],
   });
   sdk.start();
@@ -52,13 +48,9 @@ export async function stopTracing(): Promise<void> {
   await running?.shutdown().catch(() => undefined);
 }
 
-/**
- * BullMQ's OpenTelemetry hook when tracing is on: a job added inside a span carries that span's
- * context in its options, and the worker runs the job in a child span, so a trace follows a request
- * across every queue hop. Undefined with tracing off, so BullMQ does no tracing work at all.
- */
-export function queueTelemetry(): Telemetry | undefined {
-  return sdk ? new BullMQOtel('quarry') : undefined;
+/** Whether this process traces (startTracing ran with an endpoint configured). */
+export function tracingActive(): boolean {
+  return sdk !== undefined;
 }
 
 /**
