@@ -307,6 +307,8 @@ export const otelEnv = z.object({
   /** E.g. parentbased_traceidratio with OTEL_TRACES_SAMPLER_ARG=0.1: one trace in ten (the SDK's default keeps all). */
   OTEL_TRACES_SAMPLER: optionalString,
   OTEL_TRACES_SAMPLER_ARG: optionalString,
+  /** `pg`, `ioredis` (comma-separated): no Postgres or Redis spans. */
+  OTEL_NODE_DISABLED_INSTRUMENTATIONS: optionalString,
 });
 
 /** What every service reads: runtime, Postgres, Redis, queue worker and tracing settings. */
