@@ -22,7 +22,7 @@ import { ANSWER_GENERATOR, CONTEXT_BUDGET, QUERY_EXPANSION } from './tokens';
   providers: [
     ...agentProviders,
     // Deep health: searches go to retrieval; the chat model when LLM_* are set.
-    queueDeepHealth({ consumes: [QueueName.Agent], sendsTo: [QueueName.Retrieval] }),
+    queueDeepHealth({ sendsTo: [QueueName.Retrieval] }),
     modelDeepHealth(['llm']),
     AnswerService,
     AnswerCacheWarmer,

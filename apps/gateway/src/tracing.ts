@@ -1,4 +1,4 @@
-// The first import of main.ts: OpenTelemetry has to hook http, pg and ioredis before they are loaded.
+// The first import of main.ts: OpenTelemetry has to hook pg and ioredis before they are loaded.
 import { startTracing } from '@quarry/observability';
 
 startTracing('gateway');

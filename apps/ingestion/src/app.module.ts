@@ -1,8 +1,7 @@
 import { Inject, Module, type OnApplicationShutdown } from '@nestjs/common';
-import { QueueName } from '@quarry/contracts';
 import { OpenAiDocumentAnalyzer, isLlmConfigured } from '@quarry/llm';
 import { shutdownParsers } from '@quarry/parsers';
-import { SERVICE_CONFIG, modelDeepHealth, queueDeepHealth } from '@quarry/service-kit';
+import { SERVICE_CONFIG, modelDeepHealth } from '@quarry/service-kit';
 import { DocumentChunker } from './chunking/document-chunker';
 import { TokenCounter } from './chunking/token-counter';
 import type { IngestionConfig } from './config';
@@ -25,8 +24,7 @@ const TOKEN_COUNTER = Symbol('TOKEN_COUNTER');
 @Module({
   controllers: [StageJobs, AnalyzeDocumentJob, ReanalyzeDocumentJob, ReembedCorpusJob],
   providers: [
-    // Deep health: its own stage jobs go back onto its queue; the chat model (document analysis) and embeddings when configured.
-    queueDeepHealth({ consumes: [QueueName.Ingestion] }),
+    // Deep health: the chat model (document analysis) and embeddings when configured; its own worker is checked by the kit.
     modelDeepHealth(['llm', 'embeddings']),
     ModelAnalysis,
     StageRunner,

@@ -1,9 +1,8 @@
 import { Module } from '@nestjs/common';
-import { QueueName } from '@quarry/contracts';
 import { createEmbedder, embedderConfigFromEnv } from '@quarry/llm';
 import { InMemoryHybridIndex, qdrantSearchIndexFromEnv } from '@quarry/search';
 import { ConfigError } from '@quarry/config';
-import { SERVICE_CONFIG, ServiceCacheModule, modelDeepHealth, queueDeepHealth } from '@quarry/service-kit';
+import { SERVICE_CONFIG, ServiceCacheModule, modelDeepHealth } from '@quarry/service-kit';
 import type { RetrievalConfig } from './config';
 import { SearchChunksJob } from './jobs/search-chunks.job';
 import { retrievalDeepHealth } from './services/index-health';
@@ -21,7 +20,6 @@ import { QUERY_EMBEDDER, SEARCH_INDEX_FACTORY } from './tokens';
     QueryEmbeddingCache,
     SearchResultCache,
     IndexSynchronizer,
-    queueDeepHealth({ consumes: [QueueName.Retrieval] }),
     modelDeepHealth(['embeddings']),
     retrievalDeepHealth,
     {

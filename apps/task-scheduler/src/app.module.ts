@@ -16,6 +16,6 @@ import { TaskSystem } from './tasks/task-system';
   imports: [ServiceCacheModule.forService('task-scheduler')],
   controllers: [PurgeQueryLogJob, ReconcileDocumentsJob, SubmitTaskJob, CancelTaskJob, RunTaskJob, WarmAnswerCachesJob, DeliverTaskWebhookJob, ReconcileTasksJob],
   // Deep health: re-driven and re-embedded documents go to ingestion, cache warming to the agent, evaluation searches to retrieval.
-  providers: [JobSchedules, TaskSystem, queueDeepHealth({ consumes: [QueueName.Scheduler, QueueName.Tasks], sendsTo: [QueueName.Ingestion, QueueName.Agent, QueueName.Retrieval] })],
+  providers: [JobSchedules, TaskSystem, queueDeepHealth({ sendsTo: [QueueName.Ingestion, QueueName.Agent, QueueName.Retrieval] })],
 })
 export class TaskSchedulerModule {}

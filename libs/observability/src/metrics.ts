@@ -1,18 +1,10 @@
+import { withinDeadline } from '@quarry/domain';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
-// Buckets from 1 ms to 30 s: queue round trips sit at the low end, LLM answers at the high end.
 /** Scrape timeouts are usually 10 s; a sample slower than this is skipped rather than holding the whole scrape. */
 const SAMPLE_TIMEOUT_MS = 2000;
 
-async function withDeadline(work: Promise<void>, ms: number): Promise<void> {
-  let timer: NodeJS.Timeout | undefined;
-  const late = new Promise<void>((resolve) => {
-    timer = setTimeout(resolve, ms);
-  });
-  await Promise.race([work.catch(() => undefined), late]);
-  clearTimeout(timer);
-}
-
+// Buckets from 1 ms to 30 s: queue round trips sit at the low end, LLM answers at the high end.
 const LATENCY_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
 
 /**
@@ -184,7 +176,7 @@ export class ServiceMetrics {
   }
 
   async render(): Promise<{ contentType: string; body: string }> {
-    await Promise.all(this.samplers.map((sample) => withDeadline(sample(), SAMPLE_TIMEOUT_MS)));
+    await Promise.all(this.samplers.map((sample) => withinDeadline(sample(), SAMPLE_TIMEOUT_MS).catch(() => undefined)));
     return { contentType: this.registry.contentType, body: await this.registry.metrics() };
   }
 }

@@ -1,3 +1,4 @@
+import { withinDeadline } from '@quarry/domain';
 import type { DataSource } from '@quarry/persistence';
 import type Redis from 'ioredis';
 
@@ -6,20 +7,6 @@ export interface ReadinessReport {
   checks: Record<string, { ok: boolean; error?: string }>;
   /** the state of parts that degrade instead of failing (cache tiers): reported, never a reason to be unready */
   details?: Record<string, unknown>;
-}
-
-async function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  try {
-    return await Promise.race([
-      promise,
-      new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
-      }),
-    ]);
-  } finally {
-    clearTimeout(timer);
-  }
 }
 
 /** Readiness: Postgres and Redis answer, and the process is not shutting down. */
@@ -55,7 +42,7 @@ export class Readiness {
 
   private async check(probe: () => Promise<unknown>): Promise<{ ok: boolean; error?: string }> {
     try {
-      await withTimeout(probe(), 2000);
+      await withinDeadline(probe(), 2000);
       return { ok: true };
     } catch (error) {
       return { ok: false, error: (error as Error).message };

@@ -18,7 +18,7 @@ export class ServiceKitModule {
       { provide: JOB_CLIENT, useValue: kit.jobs },
       { provide: READINESS, useValue: kit.readiness },
       { provide: BULLMQ_SERVER, useValue: server },
-      ...deepHealthProviders(kit),
+      ...deepHealthProviders(kit, server),
     ];
     return {
       module: ServiceKitModule,

@@ -40,6 +40,11 @@ export class BullMqServer extends Server implements CustomTransportStrategy {
     if (options.metrics) startCountersAtZero(options.metrics, options.queues);
   }
 
+  /** The queues this server consumes (its service's `queues`). */
+  get consumedQueues(): readonly QueueName[] {
+    return this.options.queues;
+  }
+
   /** Sets how many jobs each of this server's queue workers takes at once (adaptive concurrency). */
   setConcurrency(concurrency: number): void {
     for (const worker of this.workers) worker.concurrency = concurrency;

@@ -1,4 +1,5 @@
 import { QueueName } from '@quarry/contracts';
+import { withinDeadline } from '@quarry/domain';
 import type { ServiceMetrics } from '@quarry/observability';
 import type { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
@@ -75,12 +76,4 @@ export class QueueDepthSampler {
     const timestamps = results.map(([, value]) => Number(value)).filter((value) => Number.isFinite(value) && value > 0);
     return timestamps.length > 0 ? Math.min(...timestamps) : undefined;
   }
-}
-
-function withinDeadline<T>(work: Promise<T>, ms: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const late = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`no answer from Redis within ${ms} ms`)), ms);
-  });
-  return Promise.race([work, late]).finally(() => clearTimeout(timer));
 }

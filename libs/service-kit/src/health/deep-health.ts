@@ -1,3 +1,4 @@
+import { withinDeadline } from '@quarry/domain';
 import { redactUrl } from '@quarry/config';
 
 /** What a check found out beyond ok / not ok: a short text, or a few named figures. */
@@ -85,12 +86,8 @@ export class DeepHealth {
 }
 
 async function runCheck(check: DeepCheck, timeoutMs: number): Promise<DeepCheckResult> {
-  let timer: NodeJS.Timeout | undefined;
   try {
-    const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs);
-    });
-    const result = await Promise.race([Promise.resolve().then(check), timeout]);
+    const result = await withinDeadline(Promise.resolve().then(check), timeoutMs);
     if (!result) return { ok: true };
     const safe: DeepCheckResult = { ok: result.ok };
     if (!result.ok) safe.error = safeMessage(result.error ?? 'failed');
@@ -98,7 +95,5 @@ async function runCheck(check: DeepCheck, timeoutMs: number): Promise<DeepCheckR
     return safe;
   } catch (error) {
     return { ok: false, error: safeMessage(error) };
-  } finally {
-    clearTimeout(timer);
   }
 }

@@ -15,8 +15,11 @@ const REDIS_POLICY_AT_BOOT = Symbol('REDIS_POLICY_AT_BOOT');
 
 const built = new WeakMap<ServiceKit, { health: DeepHealth; policy: RedisPolicyCheck }>();
 
-/** The checks every service has: Postgres and Redis answer, and Redis keeps BullMQ's keys (maxmemory-policy noeviction). */
-function buildKitHealth(kit: ServiceKit): { health: DeepHealth; policy: RedisPolicyCheck } {
+/**
+ * The checks every service has: Postgres and Redis answer, Redis keeps BullMQ's keys
+ * (maxmemory-policy noeviction), and this process's worker runs for each queue it consumes.
+ */
+function buildKitHealth(kit: ServiceKit, server: BullMqServer | null): { health: DeepHealth; policy: RedisPolicyCheck } {
   let entry = built.get(kit);
   if (!entry) {
     const policy = new RedisPolicyCheck(kit.redis, kit.metrics.registry, kit.logger, kit.config.REDIS_URL);
@@ -28,6 +31,8 @@ function buildKitHealth(kit: ServiceKit): { health: DeepHealth; policy: RedisPol
         await kit.redis.ping();
       })
       .add('redis-maxmemory-policy', () => policy.check());
+    const queues = kit.bullClient.unwrap<QueueRegistry>();
+    for (const queue of server?.consumedQueues ?? []) health.add(`worker.${queue}`, ownWorkerCheck(server, queues, queue));
     entry = { health, policy };
     built.set(kit, entry);
     kit.deepHealth = health;
@@ -40,8 +45,8 @@ function buildKitHealth(kit: ServiceKit): { health: DeepHealth; policy: RedisPol
  * `kit.deepHealth`), and the check of Redis's eviction policy at boot (a warning line and the
  * quarry_redis_noeviction gauge).
  */
-export function deepHealthProviders(kit: ServiceKit): Array<Provider & { provide: InjectionToken }> {
-  const { health, policy } = buildKitHealth(kit);
+export function deepHealthProviders(kit: ServiceKit, server: BullMqServer | null): Array<Provider & { provide: InjectionToken }> {
+  const { health, policy } = buildKitHealth(kit, server);
   return [
     { provide: DEEP_HEALTH, useValue: health },
     {
@@ -71,18 +76,19 @@ export function deepHealthChecks<D extends unknown[]>(inject: InjectionToken[], 
 }
 
 export interface QueueDependencies {
-  /** Queues this service consumes (its main.ts `queues`): this process's worker for each must be running (`worker.<queue>`). */
-  consumes?: QueueName[];
-  /** Queues this service sends jobs to: some worker must consume each (`consumers.<queue>`); its own queues are covered by `consumes`. */
-  sendsTo?: QueueName[];
+  /**
+   * Queues this service sends jobs to: some worker must consume each (`consumers.<queue>`). The
+   * queues it consumes itself are checked for every service (`worker.<queue>`, from its `queues`).
+   */
+  sendsTo: QueueName[];
 }
 
-/** The deep checks of the queues a service consumes and sends to. */
-export function queueDeepHealth({ consumes = [], sendsTo = [] }: QueueDependencies): FactoryProvider<true> {
+/** The deep checks of the queues a service sends to. */
+export function queueDeepHealth({ sendsTo }: QueueDependencies): FactoryProvider<true> {
   return deepHealthChecks([JOB_CLIENT, BULLMQ_SERVER], (health, jobs: JobClient, server: BullMqServer | null) => {
     const queues = jobs.proxy.unwrap<QueueRegistry>();
-    for (const queue of new Set(consumes)) health.add(`worker.${queue}`, ownWorkerCheck(server, queues, queue));
-    for (const queue of new Set(sendsTo)) if (!consumes.includes(queue)) health.add(`consumers.${queue}`, queueConsumersCheck(queues, queue));
+    const own = server?.consumedQueues ?? [];
+    for (const queue of new Set(sendsTo)) if (!own.includes(queue)) health.add(`consumers.${queue}`, queueConsumersCheck(queues, queue));
   });
 }
 
